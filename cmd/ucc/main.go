@@ -1,0 +1,145 @@
+// Command ucc runs the UCC video platform: `ucc serve`, `ucc migrate`,
+// `ucc users`, `ucc version`. It parses flags and configuration and wires the
+// constructors together; the logic lives in internal/ and storage/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/ucc-video/ucc/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the web server and background workers", runServe},
+		{"migrate", "apply database migrations (up) or list them (status)", runMigrate},
+		{"users", "manage accounts: create, set-role", runUsers},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// usageError is printed with the command's usage and exits 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdin, stdout, stderr)
+		var ue usageError
+		var ce *config.Error
+		switch {
+		case err == nil, errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintf(stderr, "ucc %s: %s (see ucc %s --help)\n", c.name, ue.msg, c.name)
+			return 2
+		case errors.As(err, &ce):
+			fmt.Fprintf(stderr, "ucc: %s\n", ce.Error())
+			return 2
+		default:
+			fmt.Fprintf(stderr, "ucc %s: %s\n", c.name, oneLine(err))
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "ucc: unknown command %q\n\n", args[0])
+	printUsage(stderr)
+	return 2
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "ucc — an open creator video platform\n\nUsage: ucc <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun `ucc <command> --help` for a command's flags. Configuration comes from UCC_* environment variables:")
+	specs := config.Specs()
+	sort.SliceStable(specs, func(i, j int) bool { return false })
+	for _, s := range specs {
+		def := s.Default
+		if def == "" {
+			def = "(unset)"
+		}
+		fmt.Fprintf(w, "  %-26s %s [default %s]\n", s.Name, s.Help, def)
+	}
+}
+
+// newFlagSet returns a flag set whose --help prints usage to stdout.
+func newFlagSet(name, usage string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("ucc "+name, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: ucc %s\n\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func runVersion(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+	fs := newFlagSet("version", "version", stdout)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ucc %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
+}

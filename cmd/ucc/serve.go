@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/config"
+	"github.com/ucc-video/ucc/internal/objects"
+	"github.com/ucc-video/ucc/internal/web"
+	"github.com/ucc-video/ucc/static"
+	"github.com/ucc-video/ucc/storage/fs"
+	"github.com/ucc-video/ucc/storage/postgres"
+	uccredis "github.com/ucc-video/ucc/storage/redis"
+	"github.com/ucc-video/ucc/storage/s3"
+	"github.com/ucc-video/ucc/templates"
+)
+
+func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	flags := newFlagSet("serve", "serve [--role web|worker|all]", stdout)
+	role := flags.String("role", "all", "what this process runs: web (HTTP only), worker (background jobs only) or all")
+	if err := parseFlags(flags, args); err != nil {
+		return err
+	}
+	if *role != "web" && *role != "worker" && *role != "all" {
+		return usageError{fmt.Sprintf("--role must be web, worker or all, got %q", *role)}
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	if cfg.SecretGenerated {
+		log.Warn("UCC_SECRET_KEY is not set: using a random key for this process; play tokens and viewer cookies will not survive a restart or work across processes")
+	}
+	app, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+	if cfg.MigrateOnStart {
+		if err := postgres.Migrate(ctx, app.db.Pool, log); err != nil {
+			return err
+		}
+	}
+	runWorkers := *role == "worker" || *role == "all"
+	if err := app.startJobs(ctx, cfg, runWorkers); err != nil {
+		return err
+	}
+
+	var srv *http.Server
+	errc := make(chan error, 1)
+	if *role != "worker" {
+		handler, err := app.webServer(cfg)
+		if err != nil {
+			return err
+		}
+		srv = &http.Server{
+			Addr:              cfg.HTTPAddr,
+			Handler:           handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("UCC_HTTP_ADDR: cannot listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		log.Info("UCC is listening", "addr", "http://"+ln.Addr().String(), "base_url", cfg.BaseURL, "role", *role, "storage", cfg.Storage, "version", version)
+		go func() { errc <- srv.Serve(ln) }()
+	} else {
+		log.Info("UCC worker started", "role", *role, "version", version)
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if srv != nil {
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("HTTP shutdown", "err", err)
+		}
+	}
+	app.stopJobs(sctx)
+	log.Info("stopped")
+	return nil
+}
+
+// app holds the opened dependencies of a serve process.
+type app struct {
+	log      *slog.Logger
+	db       *postgres.DB
+	rdb      *goredis.Client
+	store    objects.Store
+	registry *prometheus.Registry
+	river    *river.Client[pgx.Tx]
+	accounts *accounts.Service
+}
+
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	a := &app{log: log, registry: prometheus.NewRegistry()}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var err error
+	if a.db, err = postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns); err != nil {
+		return nil, fmt.Errorf("UCC_DATABASE_URL: %w (is PostgreSQL running? on this machine: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)", err)
+	}
+	if a.rdb, err = uccredis.Open(ctx, cfg.RedisURL); err != nil {
+		// Not fatal: the client reconnects by itself and /readyz names Redis
+		// until it answers; pages keep working without it.
+		log.Warn("Redis is not answering yet; continuing and retrying", "err", err)
+		opt, perr := goredis.ParseURL(cfg.RedisURL)
+		if perr != nil {
+			a.close()
+			return nil, fmt.Errorf("UCC_REDIS_URL: %w", perr)
+		}
+		a.rdb = goredis.NewClient(opt)
+	}
+	if a.store, err = openStore(ctx, cfg); err != nil {
+		a.close()
+		return nil, err
+	}
+	users := postgres.NewUsers(a.db)
+	acfg := accounts.DefaultConfig()
+	acfg.LoginLimit = cfg.LoginRateLimit
+	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
+	return a, nil
+}
+
+func openStore(ctx context.Context, cfg config.Config) (objects.Store, error) {
+	if cfg.Storage == "s3" {
+		st, err := s3.New(ctx, s3.Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket,
+			AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey, UseSSL: cfg.S3.UseSSL, PathStyle: cfg.S3.PathStyle})
+		if err != nil {
+			return nil, fmt.Errorf("UCC_S3_ENDPOINT: %w", err)
+		}
+		return st, nil
+	}
+	st, err := fs.New(cfg.StorageDir)
+	if err != nil {
+		return nil, fmt.Errorf("UCC_STORAGE_DIR: %w", err)
+	}
+	return st, nil
+}
+
+// startJobs creates the River client: with workers and periodic jobs when
+// this process runs them, insert-only otherwise.
+func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool) error {
+	rcfg := &river.Config{Logger: a.log.With("component", "river")}
+	if runWorkers {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &accounts.CleanupWorker{Service: a.accounts})
+		rcfg.Workers = workers
+		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rcfg.PeriodicJobs = []*river.PeriodicJob{accounts.CleanupPeriodicJob()}
+	}
+	c, err := river.NewClient(riverpgxv5.New(a.db.Pool), rcfg)
+	if err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	a.river = c
+	if runWorkers {
+		if err := c.Start(ctx); err != nil {
+			return fmt.Errorf("jobs: %w", err)
+		}
+	}
+	return nil
+}
+
+// stopJobs lets running jobs finish within ctx, then cancels them; River
+// puts a cancelled job back to be retried, so none is lost.
+func (a *app) stopJobs(ctx context.Context) {
+	if a.river == nil {
+		return
+	}
+	if err := a.river.Stop(ctx); err != nil {
+		a.log.Warn("jobs did not finish in time; cancelling them", "err", err)
+		_ = a.river.StopAndCancel(context.Background())
+	}
+}
+
+func (a *app) webServer(cfg config.Config) (http.Handler, error) {
+	var media []string
+	if cfg.Storage == "s3" {
+		scheme := "http://"
+		if cfg.S3.UseSSL {
+			scheme = "https://"
+		}
+		media = append(media, scheme+cfg.S3.Endpoint)
+	}
+	return web.New(web.Config{
+		BaseURL: cfg.BaseURL, SecretKey: cfg.SecretKey, CookieSecure: cfg.CookieSecure,
+		TrustedProxies: cfg.TrustedProxies, MediaOrigins: media, Version: version,
+	}, web.Deps{
+		Log:       a.log,
+		Accounts:  a.accounts,
+		Registry:  a.registry,
+		Templates: templates.FS,
+		Static:    static.FS,
+		ReadyChecks: []web.ReadyCheck{
+			{Name: "postgres", Check: a.db.Ping},
+			{Name: "redis", Check: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},
+			{Name: "storage", Check: a.store.Ping},
+		},
+	})
+}
+
+func (a *app) close() {
+	if a.rdb != nil {
+		a.rdb.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+}

@@ -1,0 +1,309 @@
+// Package accounts holds users, roles, passwords, browser sessions and API
+// tokens.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ucc-video/ucc/internal/errs"
+)
+
+// Role decides what a user may do.
+type Role string
+
+// The roles. A viewer becomes a creator by opening a channel; finance and
+// admin are granted by an operator (`ucc users create`).
+const (
+	RoleViewer  Role = "viewer"
+	RoleCreator Role = "creator"
+	RoleFinance Role = "finance"
+	RoleAdmin   Role = "admin"
+)
+
+// ParseRole validates a role name.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RoleViewer, RoleCreator, RoleFinance, RoleAdmin:
+		return r, nil
+	}
+	return "", errs.Invalid("invalid_role", "role must be viewer, creator, finance or admin")
+}
+
+// User is a person with an account.
+type User struct {
+	ID          int64     `json:"id"`
+	Email       string    `json:"email"`
+	DisplayName string    `json:"display_name"`
+	Role        Role      `json:"role"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// IsFinance reports whether u may run revenue periods.
+func (u *User) IsFinance() bool { return u != nil && (u.Role == RoleFinance || u.Role == RoleAdmin) }
+
+// IsAdmin reports whether u is an administrator.
+func (u *User) IsAdmin() bool { return u != nil && u.Role == RoleAdmin }
+
+// Store persists users, sessions and tokens. Secrets are stored only as
+// SHA-256 hashes.
+type Store interface {
+	// CreateUser inserts u (setting ID and CreatedAt); a taken email is errs.ErrConflict.
+	CreateUser(ctx context.Context, u *User, passwordHash string) error
+	// UserByEmail returns the user and their password hash; errs.ErrNotFound when absent.
+	UserByEmail(ctx context.Context, email string) (User, string, error)
+	// UserByID returns a user; errs.ErrNotFound when absent.
+	UserByID(ctx context.Context, id int64) (User, error)
+	// SetRole changes a user's role.
+	SetRole(ctx context.Context, id int64, role Role) error
+	// SetPassword replaces a user's password hash.
+	SetPassword(ctx context.Context, id int64, passwordHash string) error
+	// CreateSession stores a browser session.
+	CreateSession(ctx context.Context, hash []byte, userID int64, expires time.Time) error
+	// SessionUser returns the user of an unexpired session.
+	SessionUser(ctx context.Context, hash []byte, now time.Time) (User, error)
+	// DeleteSession ends a session; a missing one is not an error.
+	DeleteSession(ctx context.Context, hash []byte) error
+	// DeleteExpiredSessions removes sessions that expired before now.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+	// CreateToken stores an API token.
+	CreateToken(ctx context.Context, hash []byte, userID int64, name string) error
+	// TokenUser returns the user of an unrevoked token and marks it used.
+	TokenUser(ctx context.Context, hash []byte, now time.Time) (User, error)
+	// DeleteToken revokes a token; a missing one is not an error.
+	DeleteToken(ctx context.Context, hash []byte) error
+}
+
+// Limiter counts events in a fixed window; Redis implements it.
+type Limiter interface {
+	// Count returns how many events key has seen in the current window, without adding one.
+	Count(ctx context.Context, key string) (int64, error)
+	// Hit adds one event to key, starting a window of length window if none is open.
+	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Reset forgets key.
+	Reset(ctx context.Context, key string) error
+}
+
+// Config tunes the service.
+type Config struct {
+	SessionTTL     time.Duration // browser sessions last this long
+	LoginLimit     int           // failed log-ins allowed per account and per IP per LoginWindow
+	LoginWindow    time.Duration
+	PasswordParams PasswordParams
+}
+
+// DefaultConfig is what `ucc serve` uses unless told otherwise.
+func DefaultConfig() Config {
+	return Config{SessionTTL: 30 * 24 * time.Hour, LoginLimit: 10, LoginWindow: 15 * time.Minute, PasswordParams: DefaultPasswordParams}
+}
+
+// Service implements sign-up, log-in, sessions and tokens.
+type Service struct {
+	store   Store
+	limiter Limiter
+	cfg     Config
+	now     func() time.Time
+	// dummyHash is checked against when an email has no account, so the
+	// answer takes as long as for a real one.
+	dummyHash func() string
+}
+
+// NewService returns a Service. now is injected so tests need no sleeps.
+func NewService(store Store, limiter Limiter, cfg Config, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	dummy := sync.OnceValue(func() string {
+		h, _ := HashPassword("not a real password", cfg.PasswordParams)
+		return h
+	})
+	return &Service{store: store, limiter: limiter, cfg: cfg, now: now, dummyHash: dummy}
+}
+
+// NormalizeEmail trims and lower-cases an email and checks its form.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || len(s) > 254 || !strings.Contains(s[strings.IndexByte(s, '@'):], ".") {
+		return "", errs.Invalid("invalid_email", "enter a valid email address, like name@example.com")
+	}
+	return s, nil
+}
+
+// ValidatePassword checks length rules (NIST 800-63B: at least 8, long passphrases allowed).
+func ValidatePassword(p string) error {
+	n := utf8.RuneCountInString(p)
+	switch {
+	case !utf8.ValidString(p):
+		return errs.Invalid("invalid_password", "password contains invalid characters")
+	case n < 8:
+		return errs.Invalid("password_too_short", "password must be at least 8 characters long")
+	case len(p) > 1024:
+		return errs.Invalid("password_too_long", "password must be at most 1024 bytes long")
+	}
+	return nil
+}
+
+func validateDisplayName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	n := utf8.RuneCountInString(s)
+	if !utf8.ValidString(s) || n < 1 || n > 80 || strings.ContainsAny(s, "\x00\r\n") {
+		return "", errs.Invalid("invalid_display_name", "display name must be 1 to 80 characters on one line")
+	}
+	return s, nil
+}
+
+// Signup creates an account with role viewer (or role, for operators).
+func (s *Service) Signup(ctx context.Context, email, password, displayName string, role Role) (User, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return User{}, err
+	}
+	if displayName == "" {
+		displayName = email[:strings.IndexByte(email, '@')]
+	}
+	displayName, err = validateDisplayName(displayName)
+	if err != nil {
+		return User{}, err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return User{}, err
+	}
+	if role == "" {
+		role = RoleViewer
+	}
+	hash, err := HashPassword(password, s.cfg.PasswordParams)
+	if err != nil {
+		return User{}, err
+	}
+	u := User{Email: email, DisplayName: displayName, Role: role}
+	if err := s.store.CreateUser(ctx, &u, hash); err != nil {
+		if errors.Is(err, errs.ErrConflict) {
+			return User{}, errs.New(errs.ErrConflict, "email_taken", "an account with this email already exists; log in instead")
+		}
+		return User{}, err
+	}
+	return u, nil
+}
+
+var errBadCredentials = errs.New(errs.ErrUnauthorized, "bad_credentials", "wrong email or password")
+
+// Authenticate checks an email and password. Failed attempts are counted per
+// account and per client IP; past the limit it answers errs.ErrRateLimited
+// without checking the password.
+func (s *Service) Authenticate(ctx context.Context, email, password, clientIP string) (User, error) {
+	norm, err := NormalizeEmail(email)
+	if err != nil {
+		return User{}, errBadCredentials
+	}
+	keys := []string{"acct:" + norm, "ip:" + clientIP}
+	for _, k := range keys {
+		n, err := s.limiter.Count(ctx, k)
+		if err != nil {
+			return User{}, fmt.Errorf("login limiter: %w", err)
+		}
+		if n >= int64(s.cfg.LoginLimit) {
+			return User{}, errs.New(errs.ErrRateLimited, "login_rate_limited", "too many failed log-in attempts; wait 15 minutes and try again")
+		}
+	}
+	u, hash, err := s.store.UserByEmail(ctx, norm)
+	ok := false
+	if err == nil {
+		ok, err = VerifyPassword(password, hash)
+		if err != nil {
+			return User{}, err
+		}
+	} else if errors.Is(err, errs.ErrNotFound) {
+		// Spend the same time as a real check so timing does not reveal accounts.
+		_, _ = VerifyPassword(password, s.dummyHash())
+	} else {
+		return User{}, err
+	}
+	if !ok {
+		for _, k := range keys {
+			if _, err := s.limiter.Hit(ctx, k, s.cfg.LoginWindow); err != nil {
+				return User{}, fmt.Errorf("login limiter: %w", err)
+			}
+		}
+		return User{}, errBadCredentials
+	}
+	_ = s.limiter.Reset(ctx, keys[0])
+	return u, nil
+}
+
+// newSecret returns a random URL-safe secret with a prefix and its SHA-256.
+func newSecret(prefix string) (string, []byte) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	tok := prefix + base64.RawURLEncoding.EncodeToString(b)
+	return tok, HashSecret(tok)
+}
+
+// HashSecret is the SHA-256 under which session ids and tokens are stored.
+func HashSecret(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+// StartSession creates a browser session for userID and returns its cookie
+// value. Callers rotate: they end the previous session first.
+func (s *Service) StartSession(ctx context.Context, userID int64) (string, time.Time, error) {
+	tok, hash := newSecret("s_")
+	exp := s.now().Add(s.cfg.SessionTTL)
+	if err := s.store.CreateSession(ctx, hash, userID, exp); err != nil {
+		return "", time.Time{}, err
+	}
+	return tok, exp, nil
+}
+
+// SessionUser returns the user behind a session cookie value.
+func (s *Service) SessionUser(ctx context.Context, tok string) (User, error) {
+	if tok == "" || len(tok) > 200 {
+		return User{}, errs.ErrUnauthorized
+	}
+	return s.store.SessionUser(ctx, HashSecret(tok), s.now())
+}
+
+// EndSession deletes a session.
+func (s *Service) EndSession(ctx context.Context, tok string) error {
+	return s.store.DeleteSession(ctx, HashSecret(tok))
+}
+
+// IssueToken creates an API bearer token for userID.
+func (s *Service) IssueToken(ctx context.Context, userID int64, name string) (string, error) {
+	tok, hash := newSecret("ucc_")
+	if err := s.store.CreateToken(ctx, hash, userID, name); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// TokenUser returns the user behind a bearer token.
+func (s *Service) TokenUser(ctx context.Context, tok string) (User, error) {
+	if !strings.HasPrefix(tok, "ucc_") || len(tok) > 200 {
+		return User{}, errs.ErrUnauthorized
+	}
+	return s.store.TokenUser(ctx, HashSecret(tok), s.now())
+}
+
+// RevokeToken revokes a bearer token.
+func (s *Service) RevokeToken(ctx context.Context, tok string) error {
+	return s.store.DeleteToken(ctx, HashSecret(tok))
+}
+
+// User returns a user by id.
+func (s *Service) User(ctx context.Context, id int64) (User, error) { return s.store.UserByID(ctx, id) }
+
+// SetRole changes a user's role.
+func (s *Service) SetRole(ctx context.Context, id int64, role Role) error {
+	return s.store.SetRole(ctx, id, role)
+}

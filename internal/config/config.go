@@ -1,0 +1,346 @@
+// Package config reads UCC's configuration from UCC_* environment variables.
+//
+// Every variable is declared once in specs; Load parses them into a Config
+// that main passes on to constructors. A wrong value stops start-up with one
+// line naming the variable.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Spec declares one environment variable: its name, default and meaning.
+type Spec struct {
+	Name    string
+	Default string
+	Help    string
+	// Secret variables may also be read from a file named by NAME_FILE.
+	Secret bool
+}
+
+var specs = []Spec{
+	{Name: "UCC_HTTP_ADDR", Default: "127.0.0.1:8080", Help: "address the web server listens on"},
+	{Name: "UCC_BASE_URL", Default: "", Help: "public URL of the site, used in links and Open Graph tags (default http://UCC_HTTP_ADDR)"},
+	{Name: "UCC_DATABASE_URL", Default: "postgres://postgres@127.0.0.1:5432/ucc?sslmode=disable", Help: "PostgreSQL connection URL", Secret: true},
+	{Name: "UCC_DATABASE_MAX_CONNS", Default: "20", Help: "maximum PostgreSQL connections in the pool"},
+	{Name: "UCC_MIGRATE_ON_START", Default: "true", Help: "apply pending database migrations when `ucc serve` starts"},
+	{Name: "UCC_REDIS_URL", Default: "redis://127.0.0.1:6379/0", Help: "Redis connection URL", Secret: true},
+	{Name: "UCC_REDIS_PREFIX", Default: "ucc", Help: "namespace prefix of every Redis key"},
+	{Name: "UCC_STORAGE", Default: "", Help: "object storage driver: fs or s3 (default s3 when UCC_S3_ENDPOINT is set, else fs)"},
+	{Name: "UCC_STORAGE_DIR", Default: "./data/objects", Help: "directory of the fs storage driver"},
+	{Name: "UCC_S3_ENDPOINT", Default: "", Help: "S3 endpoint host:port (e.g. 127.0.0.1:9000 for MinIO)"},
+	{Name: "UCC_S3_BUCKET", Default: "ucc", Help: "S3 bucket (created when missing)"},
+	{Name: "UCC_S3_ACCESS_KEY", Default: "", Help: "S3 access key", Secret: true},
+	{Name: "UCC_S3_SECRET_KEY", Default: "", Help: "S3 secret key", Secret: true},
+	{Name: "UCC_S3_USE_SSL", Default: "false", Help: "use HTTPS to reach the S3 endpoint"},
+	{Name: "UCC_S3_REGION", Default: "us-east-1", Help: "S3 region"},
+	{Name: "UCC_S3_PATH_STYLE", Default: "true", Help: "use path-style bucket addressing (MinIO); false for virtual-host style"},
+	{Name: "UCC_SECRET_KEY", Default: "", Help: "secret for signing play tokens and viewer cookies, at least 32 characters (default: random at each start, fine for one dev process only)", Secret: true},
+	{Name: "UCC_COOKIE_SECURE", Default: "auto", Help: "mark cookies Secure: auto (when UCC_BASE_URL is https), true or false"},
+	{Name: "UCC_TRUSTED_PROXIES", Default: "", Help: "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
+	{Name: "UCC_LOG_FORMAT", Default: "json", Help: "log format: json or text"},
+	{Name: "UCC_LOG_LEVEL", Default: "info", Help: "log level: debug, info, warn or error"},
+	{Name: "UCC_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for requests and jobs"},
+	{Name: "UCC_LOGIN_RATE_LIMIT", Default: "10", Help: "failed log-ins allowed per account and per IP within 15 minutes"},
+	{Name: "UCC_UPLOAD_MAX_BYTES", Default: "8589934592", Help: "largest accepted upload in bytes (8 GiB)"},
+	{Name: "UCC_UPLOAD_QUOTA_BYTES", Default: "107374182400", Help: "storage quota per creator in bytes (100 GiB; 0 = unlimited)"},
+	{Name: "UCC_TRANSCODE_TIMEOUT", Default: "2h", Help: "longest a single transcoding job may run"},
+	{Name: "UCC_WORKERS", Default: "2", Help: "concurrent background jobs per worker process"},
+	{Name: "UCC_VIEW_MIN_WATCH", Default: "30s", Help: "minimum watch time before a view counts (half the duration for shorter videos)"},
+	{Name: "UCC_VIEW_DEDUP_WINDOW", Default: "1h", Help: "one counted view per viewer and video within this window"},
+	{Name: "UCC_VIEW_FLUSH_INTERVAL", Default: "5s", Help: "how often pending view counts move from Redis to PostgreSQL"},
+	{Name: "UCC_VIEW_IP_HOURLY_CAP", Default: "200", Help: "counted views per client IP per hour (0 turns the cap off)"},
+}
+
+// Specs returns every variable UCC reads, in documentation order.
+func Specs() []Spec { return append([]Spec(nil), specs...) }
+
+// S3 configures the s3 storage driver.
+type S3 struct {
+	Endpoint, Bucket, AccessKey, SecretKey, Region string
+	UseSSL, PathStyle                              bool
+}
+
+// Config is the parsed configuration.
+type Config struct {
+	HTTPAddr         string
+	BaseURL          string
+	DatabaseURL      string
+	DatabaseMaxConns int32
+	MigrateOnStart   bool
+	RedisURL         string
+	RedisPrefix      string
+	Storage          string // "fs" or "s3"
+	StorageDir       string
+	S3               S3
+	SecretKey        []byte
+	SecretGenerated  bool
+	CookieSecure     bool
+	TrustedProxies   []netip.Prefix
+	LogFormat        string
+	LogLevel         string
+	ShutdownTimeout  time.Duration
+	LoginRateLimit   int
+	UploadMaxBytes   int64
+	UploadQuotaBytes int64
+	TranscodeTimeout time.Duration
+	Workers          int
+	ViewMinWatch     time.Duration
+	ViewDedupWindow  time.Duration
+	ViewFlushEvery   time.Duration
+	ViewIPHourlyCap  int
+}
+
+// Error is a configuration error naming the variable at fault.
+type Error struct {
+	Var string
+	Msg string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("config: %s %s", e.Var, e.Msg) }
+
+// Load reads the configuration from the process environment.
+func Load() (Config, error) { return LoadFrom(os.LookupEnv, os.ReadFile) }
+
+// LoadFrom reads the configuration through lookup (os.LookupEnv in
+// production) and readFile (for *_FILE secrets).
+func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte, error)) (Config, error) {
+	p := parser{lookup: lookup, readFile: readFile}
+	var c Config
+	c.HTTPAddr = p.addr("UCC_HTTP_ADDR")
+	c.BaseURL = p.str("UCC_BASE_URL")
+	if c.BaseURL == "" && p.err == nil {
+		c.BaseURL = "http://" + c.HTTPAddr
+	} else if p.err == nil {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.fail("UCC_BASE_URL", "must be an http(s) URL such as https://video.example.com, got %q", c.BaseURL)
+		}
+		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	c.DatabaseURL = p.url("UCC_DATABASE_URL", "postgres", "postgresql")
+	c.DatabaseMaxConns = int32(p.intRange("UCC_DATABASE_MAX_CONNS", 1, 1000))
+	c.MigrateOnStart = p.bool("UCC_MIGRATE_ON_START")
+	c.RedisURL = p.url("UCC_REDIS_URL", "redis", "rediss")
+	c.RedisPrefix = p.str("UCC_REDIS_PREFIX")
+	if strings.ContainsAny(c.RedisPrefix, "{} \t\n") && p.err == nil {
+		p.fail("UCC_REDIS_PREFIX", "must not contain braces or spaces, got %q", c.RedisPrefix)
+	}
+	c.S3 = S3{
+		Endpoint:  p.str("UCC_S3_ENDPOINT"),
+		Bucket:    p.str("UCC_S3_BUCKET"),
+		AccessKey: p.str("UCC_S3_ACCESS_KEY"),
+		SecretKey: p.str("UCC_S3_SECRET_KEY"),
+		UseSSL:    p.bool("UCC_S3_USE_SSL"),
+		Region:    p.str("UCC_S3_REGION"),
+		PathStyle: p.bool("UCC_S3_PATH_STYLE"),
+	}
+	c.Storage = p.str("UCC_STORAGE")
+	if c.Storage == "" {
+		c.Storage = "fs"
+		if c.S3.Endpoint != "" {
+			c.Storage = "s3"
+		}
+	}
+	c.StorageDir = p.str("UCC_STORAGE_DIR")
+	switch c.Storage {
+	case "fs":
+		if c.StorageDir == "" {
+			p.fail("UCC_STORAGE_DIR", "must name a directory when UCC_STORAGE=fs")
+		}
+	case "s3":
+		if c.S3.Endpoint == "" {
+			p.fail("UCC_S3_ENDPOINT", "must be set when UCC_STORAGE=s3 (host:port of the S3 server)")
+		} else if strings.Contains(c.S3.Endpoint, "://") || strings.Contains(c.S3.Endpoint, "/") {
+			p.fail("UCC_S3_ENDPOINT", "must be host:port without scheme or path (use UCC_S3_USE_SSL for https), got %q", c.S3.Endpoint)
+		}
+		if c.S3.Bucket == "" {
+			p.fail("UCC_S3_BUCKET", "must be set when UCC_STORAGE=s3")
+		}
+		if c.S3.AccessKey == "" {
+			p.fail("UCC_S3_ACCESS_KEY", "must be set when UCC_STORAGE=s3")
+		}
+		if c.S3.SecretKey == "" {
+			p.fail("UCC_S3_SECRET_KEY", "must be set when UCC_STORAGE=s3")
+		}
+	default:
+		p.fail("UCC_STORAGE", "must be fs or s3, got %q", c.Storage)
+	}
+	if k := p.str("UCC_SECRET_KEY"); k != "" {
+		if len(k) < 32 {
+			p.fail("UCC_SECRET_KEY", "must be at least 32 characters long")
+		}
+		c.SecretKey = []byte(k)
+	} else {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		c.SecretKey = []byte(hex.EncodeToString(b))
+		c.SecretGenerated = true
+	}
+	switch v := p.str("UCC_COOKIE_SECURE"); v {
+	case "auto":
+		c.CookieSecure = strings.HasPrefix(c.BaseURL, "https://")
+	case "true", "1":
+		c.CookieSecure = true
+	case "false", "0":
+	default:
+		p.fail("UCC_COOKIE_SECURE", "must be auto, true or false, got %q", v)
+	}
+	c.TrustedProxies = p.prefixes("UCC_TRUSTED_PROXIES")
+	c.LogFormat = p.oneOf("UCC_LOG_FORMAT", "json", "text")
+	c.LogLevel = p.oneOf("UCC_LOG_LEVEL", "debug", "info", "warn", "error")
+	c.ShutdownTimeout = p.duration("UCC_SHUTDOWN_TIMEOUT", time.Second)
+	c.LoginRateLimit = p.intRange("UCC_LOGIN_RATE_LIMIT", 1, 1_000_000)
+	c.UploadMaxBytes = p.int64Range("UCC_UPLOAD_MAX_BYTES", 1)
+	c.UploadQuotaBytes = p.int64Range("UCC_UPLOAD_QUOTA_BYTES", 0)
+	c.TranscodeTimeout = p.duration("UCC_TRANSCODE_TIMEOUT", time.Second)
+	c.Workers = p.intRange("UCC_WORKERS", 1, 256)
+	c.ViewMinWatch = p.duration("UCC_VIEW_MIN_WATCH", 0)
+	c.ViewDedupWindow = p.duration("UCC_VIEW_DEDUP_WINDOW", time.Second)
+	c.ViewFlushEvery = p.duration("UCC_VIEW_FLUSH_INTERVAL", 100*time.Millisecond)
+	c.ViewIPHourlyCap = p.intRange("UCC_VIEW_IP_HOURLY_CAP", 0, 1<<30)
+	return c, p.err
+}
+
+type parser struct {
+	lookup   func(string) (string, bool)
+	readFile func(string) ([]byte, error)
+	err      error
+}
+
+func (p *parser) fail(name, format string, args ...any) {
+	if p.err == nil {
+		p.err = &Error{Var: name, Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func specFor(name string) Spec {
+	for _, s := range specs {
+		if s.Name == name {
+			return s
+		}
+	}
+	panic("config: undeclared variable " + name)
+}
+
+// str returns the raw value: the variable, else NAME_FILE's content for
+// secrets, else the default.
+func (p *parser) str(name string) string {
+	s := specFor(name)
+	if v, ok := p.lookup(name); ok && v != "" {
+		return v
+	}
+	if s.Secret {
+		if f, ok := p.lookup(name + "_FILE"); ok && f != "" {
+			b, err := p.readFile(f)
+			if err != nil {
+				p.fail(name+"_FILE", "cannot be read: %v", err)
+				return ""
+			}
+			return strings.TrimRight(string(b), "\r\n")
+		}
+	}
+	return s.Default
+}
+
+func (p *parser) addr(name string) string {
+	v := p.str(name)
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		p.fail(name, "must be host:port such as 127.0.0.1:8080, got %q", v)
+	}
+	return v
+}
+
+func (p *parser) url(name string, schemes ...string) string {
+	v := p.str(name)
+	u, err := url.Parse(v)
+	if err != nil {
+		p.fail(name, "is not a valid URL")
+		return v
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return v
+		}
+	}
+	p.fail(name, "must be a %s:// URL, got scheme %q", schemes[0], u.Scheme)
+	return v
+}
+
+func (p *parser) bool(name string) bool {
+	v := p.str(name)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, "must be true or false, got %q", v)
+	}
+	return b
+}
+
+func (p *parser) intRange(name string, lo, hi int) int {
+	v := p.str(name)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.fail(name, "must be a whole number from %d to %d, got %q", lo, hi, v)
+	}
+	return n
+}
+
+func (p *parser) int64Range(name string, lo int64) int64 {
+	v := p.str(name)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo {
+		p.fail(name, "must be a whole number of at least %d, got %q", lo, v)
+	}
+	return n
+}
+
+func (p *parser) duration(name string, min time.Duration) time.Duration {
+	v := p.str(name)
+	d, err := time.ParseDuration(v)
+	if err != nil || d < min {
+		p.fail(name, "must be a Go duration of at least %s such as 30s or 1h, got %q", min, v)
+	}
+	return d
+}
+
+func (p *parser) oneOf(name string, allowed ...string) string {
+	v := p.str(name)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.fail(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	return v
+}
+
+func (p *parser) prefixes(name string) []netip.Prefix {
+	v := p.str(name)
+	var out []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if pr, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, pr.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			p.fail(name, "must list IPs or CIDRs separated by commas, got %q", f)
+			return nil
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out
+}

@@ -1,0 +1,150 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/errs"
+)
+
+const smallBody = 64 << 10
+
+type credentials struct {
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+	DisplayName string `json:"display_name"`
+	Name        string `json:"name"` // token label
+}
+
+func (s *Server) apiSignup(c *gin.Context) {
+	var in credentials
+	if err := bindJSON(c, &in, smallBody); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u, err := s.deps.Accounts.Signup(c, in.Email, in.Password, in.DisplayName, accounts.RoleViewer)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"user": u})
+}
+
+func (s *Server) apiCreateToken(c *gin.Context) {
+	var in credentials
+	if err := bindJSON(c, &in, smallBody); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u, err := s.deps.Accounts.Authenticate(c, in.Email, in.Password, c.ClientIP())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	tok, err := s.deps.Accounts.IssueToken(c, u.ID, in.Name)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"token": tok, "user": u})
+}
+
+func (s *Server) apiRevokeToken(c *gin.Context) {
+	if via, _ := c.Get(ctxAuthVia); via != "token" {
+		s.fail(c, errs.Invalid("no_token", "this request is not authenticated by a bearer token"))
+		return
+	}
+	tok := strings.TrimSpace(strings.TrimPrefix(c.GetHeader("Authorization"), "Bearer "))
+	if err := s.deps.Accounts.RevokeToken(c, tok); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) apiMe(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"user": currentUser(c)})
+}
+
+type authForm struct {
+	Email       string
+	DisplayName string
+	Next        string
+	Error       string
+}
+
+func (s *Server) signupPage(c *gin.Context) {
+	s.html(c, http.StatusOK, "signup", "Sign up", authForm{Next: safeNext(c.Query("next"))})
+}
+
+func (s *Server) loginPage(c *gin.Context) {
+	s.html(c, http.StatusOK, "login", "Log in", authForm{Next: safeNext(c.Query("next"))})
+}
+
+func (s *Server) signupSubmit(c *gin.Context) {
+	f := authForm{Email: c.PostForm("email"), DisplayName: c.PostForm("display_name"), Next: safeNext(c.PostForm("next"))}
+	u, err := s.deps.Accounts.Signup(c, f.Email, c.PostForm("password"), f.DisplayName, accounts.RoleViewer)
+	if err != nil {
+		s.formError(c, "signup", "Sign up", f, err)
+		return
+	}
+	s.startSession(c, u, f.Next)
+}
+
+func (s *Server) loginSubmit(c *gin.Context) {
+	f := authForm{Email: c.PostForm("email"), Next: safeNext(c.PostForm("next"))}
+	u, err := s.deps.Accounts.Authenticate(c, f.Email, c.PostForm("password"), c.ClientIP())
+	if err != nil {
+		s.formError(c, "login", "Log in", f, err)
+		return
+	}
+	s.startSession(c, u, f.Next)
+}
+
+// formError re-renders a form with the error's message and status.
+func (s *Server) formError(c *gin.Context, page, title string, f authForm, err error) {
+	status, _, msg, unexpected := classify(err)
+	if unexpected {
+		s.fail(c, err)
+		return
+	}
+	f.Error = msg
+	s.html(c, status, page, title, f)
+}
+
+// startSession rotates the session: the old one (if any) ends, a new one starts.
+func (s *Server) startSession(c *gin.Context, u accounts.User, next string) {
+	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
+		_ = s.deps.Accounts.EndSession(c, old)
+	}
+	tok, exp, err := s.deps.Accounts.StartSession(c, u.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.setSessionCookie(c, tok, exp)
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+func (s *Server) logout(c *gin.Context) {
+	if tok, err := c.Cookie(sessionCookie); err == nil && tok != "" {
+		if err := s.deps.Accounts.EndSession(c, tok); err != nil && !errors.Is(err, errs.ErrNotFound) {
+			s.fail(c, err)
+			return
+		}
+	}
+	s.clearSessionCookie(c)
+	c.Redirect(http.StatusSeeOther, "/")
+}
+
+// safeNext keeps redirects on this site: only local absolute paths pass.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return "/"
+	}
+	return next
+}

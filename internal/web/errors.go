@@ -1,0 +1,151 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ucc-video/ucc/internal/errs"
+)
+
+var errNoRoute = errs.New(errs.ErrNotFound, "not_found", "there is nothing at this address")
+
+// apiError is the body of every JSON error: {"error": {"code", "message"}}.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// classify maps an error to an HTTP status, a code and a message a person
+// understands. It is the one place error kinds become statuses.
+func classify(err error) (status int, code, msg string, unexpected bool) {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		code, msg = e.Code, e.Message
+	}
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"
+	case errors.Is(err, errs.ErrInvalid):
+		status = http.StatusBadRequest
+	case errors.Is(err, errs.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, errs.ErrConflict):
+		status = http.StatusConflict
+	case errors.Is(err, errs.ErrUnauthorized):
+		status = http.StatusUnauthorized
+	case errors.Is(err, errs.ErrForbidden):
+		status = http.StatusForbidden
+	case errors.Is(err, errs.ErrRateLimited):
+		status = http.StatusTooManyRequests
+	case errors.Is(err, errs.ErrTooLarge):
+		status = http.StatusRequestEntityTooLarge
+	case errors.Is(err, errs.ErrUnsupported):
+		status = http.StatusUnsupportedMediaType
+	case errors.Is(err, errs.ErrUnavailable), isNetErr(err):
+		status = http.StatusServiceUnavailable
+		if code == "" {
+			code, msg = "unavailable", "a service UCC depends on is not answering; try again in a moment"
+		}
+	case errors.Is(err, context.Canceled):
+		status, code, msg = 499, "canceled", "the request was canceled"
+	default:
+		return http.StatusInternalServerError, "internal", "something went wrong on our side; it has been logged", true
+	}
+	if code == "" {
+		code = defaultCode(status)
+		msg = defaultMessage(status)
+	}
+	return status, code, msg, false
+}
+
+func isNetErr(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func defaultCode(status int) string {
+	return strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
+}
+
+func defaultMessage(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not found"
+	case http.StatusUnauthorized:
+		return "sign in first"
+	case http.StatusForbidden:
+		return "you are not allowed to do that"
+	case http.StatusConflict:
+		return "that conflicts with what is already there"
+	case http.StatusTooManyRequests:
+		return "too many requests; slow down and try again shortly"
+	}
+	return strings.ToLower(http.StatusText(status))
+}
+
+// wantsJSON reports whether the client should get JSON rather than a page.
+func wantsJSON(c *gin.Context) bool {
+	return strings.HasPrefix(c.Request.URL.Path, "/api/") ||
+		strings.Contains(c.GetHeader("Accept"), "application/json") && !strings.Contains(c.GetHeader("Accept"), "text/html")
+}
+
+// fail answers with the error: JSON under /api, an error page otherwise.
+// Only unexpected errors are logged with their detail.
+func (s *Server) fail(c *gin.Context, err error) {
+	status, code, msg, unexpected := classify(err)
+	if unexpected {
+		s.log.ErrorContext(c, "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	} else if status == http.StatusServiceUnavailable {
+		s.log.WarnContext(c, "dependency unavailable", "path", c.Request.URL.Path, "err", err)
+	}
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "5")
+	}
+	if wantsJSON(c) {
+		c.AbortWithStatusJSON(status, apiError{apiErrorBody{Code: code, Message: msg}})
+		return
+	}
+	c.Abort()
+	s.html(c, status, "error", "Error", gin.H{"Status": status, "Message": msg})
+}
+
+// bindJSON decodes a JSON body of at most limit bytes into v.
+func bindJSON(c *gin.Context, v any, limit int64) error {
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(v); err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return errs.New(errs.ErrTooLarge, "body_too_large", "the request body is larger than %d bytes", limit)
+		}
+		if errors.Is(err, io.EOF) {
+			return errs.Invalid("invalid_json", "the request body must be a JSON object")
+		}
+		return errs.Invalid("invalid_json", "the request body is not valid JSON: %s", jsonErrText(err))
+	}
+	if dec.More() {
+		return errs.Invalid("invalid_json", "the request body must hold a single JSON object")
+	}
+	return nil
+}
+
+func jsonErrText(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "field " + te.Field + " has the wrong type (want " + te.Type.String() + ")"
+	}
+	return err.Error()
+}

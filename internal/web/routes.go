@@ -1,0 +1,37 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+func (s *Server) routes() {
+	e := s.engine
+	e.Use(s.recoverer(), s.requestLog(), s.securityHeaders(), s.authenticate(), s.csrfProtect())
+	e.NoRoute(func(c *gin.Context) { s.fail(c, errNoRoute) })
+	e.NoMethod(func(c *gin.Context) { s.fail(c, errNoRoute) })
+	e.HandleMethodNotAllowed = false
+
+	// Operations.
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", gin.WrapH(s.metricsHandler()))
+	e.StaticFS("/static", http.FS(s.deps.Static))
+	e.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/static/img/logo.svg") })
+
+	// Pages.
+	e.GET("/", s.homePage)
+	e.GET("/signup", s.signupPage)
+	e.POST("/signup", s.signupSubmit)
+	e.GET("/login", s.loginPage)
+	e.POST("/login", s.loginSubmit)
+	e.POST("/logout", s.logout)
+
+	// JSON API.
+	api := e.Group("/api/v1")
+	api.POST("/auth/signup", s.apiSignup)
+	api.POST("/auth/tokens", s.apiCreateToken)
+	api.DELETE("/auth/tokens/current", s.requireUser, s.apiRevokeToken)
+	api.GET("/me", s.requireUser, s.apiMe)
+}

@@ -1,0 +1,97 @@
+// Package web is UCC's HTTP layer: gin routes, middleware, handlers and page
+// rendering. Handlers parse input, call a domain service and render a
+// template or JSON; they run no SQL and no Redis commands.
+package web
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ucc-video/ucc/internal/accounts"
+)
+
+// Config holds the settings the web layer needs.
+type Config struct {
+	BaseURL        string         // public URL, e.g. https://video.example.com
+	SecretKey      []byte         // signs CSRF tokens and viewer cookies
+	CookieSecure   bool           // mark cookies Secure (TLS)
+	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed
+	MediaOrigins   []string       // extra origins media may load from (the S3 endpoint)
+	Version        string
+}
+
+// ReadyCheck is one dependency /readyz asks.
+type ReadyCheck struct {
+	Name  string
+	Check func(context.Context) error
+}
+
+// Deps are the services the handlers call.
+type Deps struct {
+	Log         *slog.Logger
+	Accounts    *accounts.Service
+	Registry    *prometheus.Registry
+	ReadyChecks []ReadyCheck
+	Templates   fs.FS
+	Static      fs.FS
+}
+
+// Server is the HTTP handler of UCC.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	render  *renderer
+	engine  *gin.Engine
+	metrics *httpMetrics
+	csrf    *http.CrossOriginProtection
+	now     func() time.Time
+}
+
+// New builds the server and its routes.
+func New(cfg Config, deps Deps) (*Server, error) {
+	gin.SetMode(gin.ReleaseMode)
+	r, err := newRenderer(deps.Templates)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log, render: r, now: time.Now}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.metrics = newHTTPMetrics(deps.Registry)
+	s.csrf = http.NewCrossOriginProtection()
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
+		_ = s.csrf.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+	}
+	e := gin.New()
+	e.ContextWithFallback = true
+	e.RemoveExtraSlash = true
+	proxies := make([]string, 0, len(cfg.TrustedProxies))
+	for _, p := range cfg.TrustedProxies {
+		proxies = append(proxies, p.String())
+	}
+	if err := e.SetTrustedProxies(proxies); err != nil {
+		return nil, err
+	}
+	if len(proxies) == 0 {
+		e.ForwardedByClientIP = false
+	}
+	s.engine = e
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Engine exposes the gin engine so feature files can register routes.
+func (s *Server) Engine() *gin.Engine { return s.engine }

@@ -1,0 +1,112 @@
+// Package postgres is UCC's PostgreSQL adapter: a pgx v5 pool, embedded
+// goose migrations (plus River's own), and one file of hand-written SQL per
+// aggregate implementing the domain Store interfaces.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ucc-video/ucc/internal/errs"
+)
+
+// DB wraps the connection pool shared by every store in this package.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// Open connects a pool to url and checks that the server answers.
+func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse URL: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: cannot reach %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	return &DB{Pool: pool}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() { db.Pool.Close() }
+
+// Ping checks the database answers (used by /readyz).
+func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
+
+// InTx runs fn in a transaction, committing when it returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db.Pool, fn)
+}
+
+// mapErr turns driver errors into the domain's error kinds.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w", errs.ErrNotFound)
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		return fmt.Errorf("%w: database: %w", errs.ErrUnavailable, err)
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%w: %s", errs.ErrConflict, pg.ConstraintName)
+		case "23503": // foreign_key_violation
+			return fmt.Errorf("%w: %s", errs.ErrNotFound, pg.ConstraintName)
+		case "23514", "22001", "22P02": // check violation, string too long, invalid text
+			return fmt.Errorf("%w: %s", errs.ErrInvalid, pg.Message)
+		}
+	}
+	return err
+}
+
+// CreateDatabaseIfMissing connects to the server's "postgres" database and
+// creates the database named in url when it does not exist yet.
+func CreateDatabaseIfMissing(ctx context.Context, url string) (created bool, err error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return false, fmt.Errorf("postgres: parse URL: %w", err)
+	}
+	name := cfg.Database
+	if name == "" || name == "postgres" {
+		return false, nil
+	}
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, fmt.Errorf("postgres: cannot reach %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return false, err
+	}
+	if exists {
+		return false, nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) && pg.Code == "42P04" { // duplicate_database: created concurrently
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
