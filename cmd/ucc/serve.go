@@ -21,6 +21,7 @@ import (
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/objects"
+	"github.com/ucc-video/ucc/internal/videos"
 	"github.com/ucc-video/ucc/internal/web"
 	"github.com/ucc-video/ucc/static"
 	"github.com/ucc-video/ucc/storage/fs"
@@ -116,6 +117,7 @@ type app struct {
 	registry *prometheus.Registry
 	river    *river.Client[pgx.Tx]
 	accounts *accounts.Service
+	videos   *videos.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -144,6 +146,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	acfg := accounts.DefaultConfig()
 	acfg.LoginLimit = cfg.LoginRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
+	a.videos = videos.NewService(postgres.NewVideos(a.db), videos.NewMedia(a.store, 6*time.Hour), time.Now)
 	return a, nil
 }
 
@@ -214,6 +217,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 	}, web.Deps{
 		Log:       a.log,
 		Accounts:  a.accounts,
+		Videos:    a.videos,
 		Registry:  a.registry,
 		Templates: templates.FS,
 		Static:    static.FS,

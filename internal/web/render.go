@@ -31,7 +31,7 @@ var templateFuncs = template.FuncMap{
 		}
 		return many
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":     func(a, b int) int { return a + b },
 	"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"date":    func(t time.Time) string { return t.UTC().Format("Jan 2, 2006") },
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/videos"
 )
 
 // Config holds the settings the web layer needs.
@@ -38,6 +39,7 @@ type ReadyCheck struct {
 type Deps struct {
 	Log         *slog.Logger
 	Accounts    *accounts.Service
+	Videos      *videos.Service
 	Registry    *prometheus.Registry
 	ReadyChecks []ReadyCheck
 	Templates   fs.FS
