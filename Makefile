@@ -13,13 +13,15 @@ endif
 # and the packages to test.
 TESTFLAGS ?=
 PKGS ?= ./...
+# Flags for `make bench` (e.g. make bench BENCHFLAGS='-size=full' or '-rows=view,watch -v').
+BENCHFLAGS ?=
 
 # How to start the services on this machine (Debian, no Docker), printed by
 # `make run` when they do not answer.
 START_POSTGRES := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 START_REDIS := redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 
-.PHONY: help build run check-services test vet clean
+.PHONY: help build run check-services test vet clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -55,6 +57,9 @@ check-services:
 
 test: ## run all tests against real PostgreSQL, Redis and a throw-away MinIO
 	$(GO) run ./cmd/testenv -- $(GO) test -race -count=1 $(TESTFLAGS) $(PKGS)
+
+bench: ## measure the hot paths against same-run baselines; prints the table and writes BENCHMARKS.md
+	$(GO) run ./cmd/testenv -- $(GO) run ./cmd/bench $(BENCHFLAGS)
 
 vet: ## go vet
 	$(GO) vet ./...

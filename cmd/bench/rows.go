@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// rowDef is one row of the table: how to name it and how to measure it.
+type rowDef struct {
+	key      string
+	path     string
+	baseline string
+	measure  func(*bench, context.Context) (row, error)
+}
+
+var rowDefs = []rowDef{
+	{key: "view", path: "view report (`POST /api/v1/videos/{id}/views`, distinct viewers)",
+		baseline: "bare gin handler answering 204", measure: (*bench).viewRow},
+	{key: "watch", path: "watch page HTML (`GET /watch/{id}`, video with 1,000 comments)",
+		baseline: "bare gin handler rendering a static page", measure: (*bench).watchRow},
+	{key: "home", path: "home page (`GET /`)",
+		baseline: "bare gin handler rendering a static page", measure: (*bench).homeRow},
+	{key: "search", path: "search (`GET /search?q=`)",
+		baseline: "bare gin handler rendering a static page", measure: (*bench).searchRow},
+	{key: "upload", path: "upload (`POST /api/v1/videos`, multipart), `s3` driver",
+		baseline: "minio-go PutObject of the same file to the same MinIO", measure: (*bench).uploadRow},
+	{key: "flush", path: "view flush",
+		baseline: "COPY of the same rows into PostgreSQL", measure: (*bench).flushRow},
+	{key: "revenue", path: "revenue calculation",
+		baseline: "one `SELECT ... GROUP BY` over the same buckets", measure: (*bench).revenueRow},
+	{key: "mixed", path: "mixed load (watch page, play token, report, comment)",
+		baseline: "—", measure: (*bench).mixedRow},
+}
+
+// get returns a requestFunc for GET url with optional headers.
+func get(url string, header http.Header) requestFunc {
+	return func(int, int) (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		return req, nil
+	}
+}
+
+// probe sends one request to ucc and turns "nothing at this address"
+// (the catch-all 404) into errNotAvailable naming what is missing.
+func (b *bench) probe(ctx context.Context, req *http.Request, want int, feature string) error {
+	req = req.WithContext(ctx)
+	// JSON errors for pages too, so that the catch-all 404 is recognised.
+	req.Header.Set("Accept", "application/json")
+	resp, err := newClient(1).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode == want {
+		return nil
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error.Message == "there is nothing at this address" {
+			return notAvailable("%s %s is not routed in this build (%s has not landed)", req.Method, req.URL.Path, feature)
+		}
+	}
+	return fmt.Errorf("%s %s: HTTP %d, want %d: %s", req.Method, req.URL.Path, resp.StatusCode, want, oneLine(body, 300))
+}
+
+// httpCompare measures ucc and the baseline under the same load: Runs
+// rounds, each one run of each (the order alternating between rounds, so
+// that drift on a shared machine hits both alike), after a short warm-up of
+// each. It returns requests/s, p50 and p99 figures and notes on response
+// sizes. More than 1% failed requests in any run fails the row.
+func (b *bench) httpCompare(ctx context.Context, conns int, ucc requestFunc, uccWant int, base requestFunc, baseWant int) ([]figure, []string, error) {
+	sz := b.opts.Size
+	uc, bc := newClient(conns), newClient(conns)
+	defer uc.CloseIdleConnections()
+	defer bc.CloseIdleConnections()
+	warm := min(sz.Duration, time.Second)
+	if r := runLoad(ctx, uc, conns, warm, uccWant, ucc); r.ErrorRate() > 0.01 {
+		return nil, nil, fmt.Errorf("warm-up: %d of %d requests failed; first: %s", r.Errors, r.Requests, r.FirstErr)
+	}
+	runLoad(ctx, bc, conns, warm, baseWant, base)
+	rps := figure{Name: "requests/s", Unit: unitRPS, Base: samples{}}
+	p50 := figure{Name: "p50", Unit: unitMs, Base: samples{}}
+	p99 := figure{Name: "p99", Unit: unitMs, Base: samples{}}
+	var uBytes, bBytes float64
+	var uErrs, uReqs int64
+	for i := range sz.Runs {
+		var ur, br loadResult
+		if i%2 == 0 {
+			ur = runLoad(ctx, uc, conns, sz.Duration, uccWant, ucc)
+			br = runLoad(ctx, bc, conns, sz.Duration, baseWant, base)
+		} else {
+			br = runLoad(ctx, bc, conns, sz.Duration, baseWant, base)
+			ur = runLoad(ctx, uc, conns, sz.Duration, uccWant, ucc)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		if ur.ErrorRate() > 0.01 {
+			return nil, nil, fmt.Errorf("run %d: %d of %d requests failed; first: %s", i+1, ur.Errors, ur.Requests, ur.FirstErr)
+		}
+		if br.ErrorRate() > 0.01 {
+			return nil, nil, fmt.Errorf("baseline run %d: %d of %d requests failed; first: %s", i+1, br.Errors, br.Requests, br.FirstErr)
+		}
+		b.verbosef("  run %d: ucc %.0f req/s p50 %s p99 %s | baseline %.0f req/s p50 %s p99 %s",
+			i+1, ur.RPS(), ur.P50, ur.P99, br.RPS(), br.P50, br.P99)
+		rps.UCC = append(rps.UCC, ur.RPS())
+		rps.Base = append(rps.Base, br.RPS())
+		p50.UCC = append(p50.UCC, msOf(ur.P50))
+		p50.Base = append(p50.Base, msOf(br.P50))
+		p99.UCC = append(p99.UCC, msOf(ur.P99))
+		p99.Base = append(p99.Base, msOf(br.P99))
+		uBytes, bBytes = ur.AvgBytes(), br.AvgBytes()
+		uErrs += ur.Errors
+		uReqs += ur.Requests
+	}
+	notes := []string{fmt.Sprintf("%d connections; response body %s (UCC) vs %s (baseline)", conns, formatSize(uBytes), formatSize(bBytes))}
+	if uErrs > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d UCC requests failed", uErrs, uReqs))
+	}
+	return []figure{rps, p50, p99}, notes, nil
+}
+
+func (b *bench) verbosef(format string, args ...any) {
+	if b.opts.Verbose {
+		b.logf(format, args...)
+	}
+}
+
+func formatSize(n float64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", n/(1<<20))
+	case n >= 10<<10:
+		return fmt.Sprintf("%.0f KiB", n/(1<<10))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", n/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", n)
+}
+
+func (b *bench) pageRow(ctx context.Context, url, feature string) (row, error) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if err := b.probe(ctx, req, http.StatusOK, feature); err != nil {
+		return row{}, err
+	}
+	figs, notes, err := b.httpCompare(ctx, b.opts.Conns, get(url, nil), http.StatusOK, get(b.baseURL+"/page", nil), http.StatusOK)
+	return row{Figures: figs, Notes: notes}, err
+}
+
+func (b *bench) homeRow(ctx context.Context) (row, error) {
+	r, err := b.pageRow(ctx, b.uccURL+"/", "the home page")
+	r.Notes = append([]string{fmt.Sprintf("anonymous; %d ready public videos in the catalogue", b.cat.Videos)}, r.Notes...)
+	return r, err
+}
+
+func (b *bench) watchRow(ctx context.Context) (row, error) {
+	return b.pageRow(ctx, b.uccURL+"/watch/"+b.cat.WatchVideo, "the community feature (watch page)")
+}
+
+func (b *bench) searchRow(ctx context.Context) (row, error) {
+	req, _ := http.NewRequest(http.MethodGet, b.uccURL+"/search?q=guitar", nil)
+	if err := b.probe(ctx, req, http.StatusOK, "the community feature (search)"); err != nil {
+		return row{}, err
+	}
+	q := func(_, seq int) (*http.Request, error) {
+		return http.NewRequest(http.MethodGet, b.uccURL+"/search?q="+searchWords[seq%len(searchWords)], nil)
+	}
+	figs, notes, err := b.httpCompare(ctx, b.opts.Conns, q, http.StatusOK, get(b.baseURL+"/page", nil), http.StatusOK)
+	notes = append([]string{fmt.Sprintf("one-word queries, each matching about %d of %d titles", b.cat.Videos/len(searchWords), b.cat.Videos)}, notes...)
+	return row{Figures: figs, Notes: notes}, err
+}
+
+func (b *bench) viewRow(ctx context.Context) (row, error) {
+	req, _ := http.NewRequest(http.MethodPost, b.uccURL+"/api/v1/videos/"+b.cat.WatchVideo+"/views", bytes.NewReader([]byte("{}")))
+	req.Header.Set("Content-Type", "application/json")
+	if err := b.probe(ctx, req, http.StatusNoContent, "the view-counting feature"); err != nil {
+		return row{}, err
+	}
+	return row{}, notAvailable("the bench does not drive the view report yet")
+}
+
+func (b *bench) uploadRow(ctx context.Context) (row, error) {
+	if b.bucket == "" {
+		return row{}, notAvailable("no MinIO: run under `go run ./cmd/testenv --` (make bench does)")
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.uccURL+"/api/v1/videos", nil)
+	req.Header.Set("Authorization", "Bearer "+b.cat.ViewerTokens[0])
+	if err := b.probe(ctx, req, http.StatusBadRequest, "the upload feature"); err != nil {
+		return row{}, err
+	}
+	return row{}, notAvailable("the bench does not drive uploads yet")
+}
+
+func (b *bench) flushRow(ctx context.Context) (row, error) {
+	return row{}, notAvailable("the view-counting feature (storage/redis/views.go) has not landed")
+}
+
+func (b *bench) revenueRow(ctx context.Context) (row, error) {
+	return row{}, notAvailable("the revenue feature has not landed")
+}
+
+func (b *bench) mixedRow(ctx context.Context) (row, error) {
+	req, _ := http.NewRequest(http.MethodGet, b.uccURL+"/watch/"+b.cat.WatchVideo, nil)
+	if err := b.probe(ctx, req, http.StatusOK, "the community feature (watch page)"); err != nil {
+		return row{}, err
+	}
+	return row{}, notAvailable("the bench does not drive the mixed load yet")
+}
+
+// oneLine shortens a response body for an error message.
+func oneLine(b []byte, n int) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > n {
+		s = s[:n] + "..."
+	}
+	return s
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ucc-video/ucc/internal/accounts"
+)
+
+// searchWords are the words video titles are made of; the search row asks
+// for them in turn. Each appears in about 1/len(searchWords) of the titles.
+var searchWords = []string{"guitar", "cooking", "travel", "physics", "chess", "garden",
+	"running", "painting", "history", "coding", "piano", "football"}
+
+// catalogue is what seedCatalogue wrote.
+type catalogue struct {
+	FirstCreator int64 // users.id of creator 1; creators are contiguous
+	Creators     int
+	FirstVideo   int64 // videos.id of video 1; videos are contiguous
+	Videos       int
+	WatchVideo   string   // public id of the video with the comments
+	WatchVideoID int64    // its internal id
+	PublicIDs    []string // public ids of the first videos (for views and play)
+	ViewerTokens []string // API tokens of the viewer accounts
+	ViewerIDs    []int64
+	PeriodStart  time.Time // first day of the revenue buckets
+}
+
+// publicIDSQL is the public id of video number g (1-based): "b" and ten hex
+// digits, which the schema's CHECK accepts.
+const publicIDSQL = `'b' || lpad(to_hex(g), 10, '0')`
+
+func publicID(g int) string { return fmt.Sprintf("b%010x", g) }
+
+// seedCatalogue writes creators (one channel each), ready public videos
+// with two renditions each, and viewer accounts with API tokens, all with
+// set-based INSERT ... SELECT over generate_series on the server.
+func seedCatalogue(ctx context.Context, pool *pgxpool.Pool, sz sizes) (catalogue, error) {
+	cat := catalogue{Creators: sz.Creators, Videos: sz.Videos}
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `
+			WITH ins AS (
+				INSERT INTO users (email, display_name, password_hash, role)
+				SELECT 'creator' || g || '@bench.example', 'Creator ' || g, '!', 'creator'
+				FROM generate_series(1, $1::int) g
+				RETURNING id)
+			SELECT min(id) FROM ins`, sz.Creators).Scan(&cat.FirstCreator); err != nil {
+			return fmt.Errorf("creators: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO channels (owner_id, handle, name, description)
+			SELECT $1::bigint + g - 1, 'bench' || g, 'Bench channel ' || g, 'A channel seeded by the benchmark.'
+			FROM generate_series(1, $2::int) g`, cat.FirstCreator, sz.Creators); err != nil {
+			return fmt.Errorf("channels: %w", err)
+		}
+		var firstChannel int64
+		if err := tx.QueryRow(ctx, `SELECT min(id) FROM channels`).Scan(&firstChannel); err != nil {
+			return err
+		}
+		// Video g belongs to creator ((g-1) mod C)+1. Titles combine two
+		// search words; published over the last 30 days.
+		if err := tx.QueryRow(ctx, `
+			WITH w AS (SELECT $4::text[] AS words),
+			ins AS (
+				INSERT INTO videos (public_id, channel_id, creator_id, title, description, visibility, status,
+					progress, duration_seconds, width, height, original_size, views, created_at, updated_at, published_at)
+				SELECT `+publicIDSQL+`,
+					$1::bigint + (g - 1) % $3::int, $2::bigint + (g - 1) % $3::int,
+					initcap(w.words[1 + g % cardinality(w.words)]) || ' and ' || w.words[1 + (g / 7) % cardinality(w.words)] || ' #' || g,
+					'Seeded video ' || g || ' about ' || w.words[1 + g % cardinality(w.words)] || '.',
+					'public', 'ready', 100, 120 + g % 600, 1280, 720, 50000000, (g * 7919) % 100000,
+					now() - make_interval(days => g % 30, secs => g % 86400), now(),
+					now() - make_interval(days => g % 30, secs => g % 86400)
+				FROM generate_series(1, $5::int) g, w
+				RETURNING id)
+			SELECT min(id) FROM ins`, firstChannel, cat.FirstCreator, sz.Creators, searchWords, sz.Videos).Scan(&cat.FirstVideo); err != nil {
+			return fmt.Errorf("videos: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO renditions (video_id, height, width, object_key, size_bytes, bitrate)
+			SELECT v.id, r.h, r.w, 'videos/' || v.public_id || '/' || r.h || 'p.mp4', r.h * 20000, r.h * 3000
+			FROM videos v, (VALUES (360, 640), (720, 1280)) AS r(h, w)`); err != nil {
+			return fmt.Errorf("renditions: %w", err)
+		}
+		// Viewer accounts with API tokens, inserted by hash like IssueToken does.
+		var firstViewer int64
+		if err := tx.QueryRow(ctx, `
+			WITH ins AS (
+				INSERT INTO users (email, display_name, password_hash, role)
+				SELECT 'viewer' || g || '@bench.example', 'Viewer ' || g, '!', 'viewer'
+				FROM generate_series(1, $1::int) g
+				RETURNING id)
+			SELECT min(id) FROM ins`, sz.Viewers).Scan(&firstViewer); err != nil {
+			return fmt.Errorf("viewers: %w", err)
+		}
+		suffix := randHex(8)
+		rows := make([][]any, sz.Viewers)
+		for i := range sz.Viewers {
+			tok := fmt.Sprintf("ucc_bench%d_%s", i+1, suffix)
+			id := firstViewer + int64(i)
+			cat.ViewerTokens = append(cat.ViewerTokens, tok)
+			cat.ViewerIDs = append(cat.ViewerIDs, id)
+			rows[i] = []any{accounts.HashSecret(tok), id, "bench"}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"api_tokens"}, []string{"token_hash", "user_id", "name"}, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("api tokens: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return cat, err
+	}
+	for g := 1; g <= min(sz.Videos, 100_000); g++ {
+		cat.PublicIDs = append(cat.PublicIDs, publicID(g))
+	}
+	cat.WatchVideo = publicID(1)
+	cat.WatchVideoID = cat.FirstVideo
+	for _, t := range []string{"users", "channels", "videos", "renditions", "api_tokens"} {
+		if _, err := pool.Exec(ctx, "ANALYZE "+t); err != nil {
+			return cat, err
+		}
+	}
+	return cat, nil
+}
