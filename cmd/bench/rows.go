@@ -14,29 +14,44 @@ import (
 // rowDef is one row of the table: how to name it and how to measure it.
 type rowDef struct {
 	key      string
-	path     string
+	path     func(*bench) string
 	baseline string
 	measure  func(*bench, context.Context) (row, error)
 }
 
 var rowDefs = []rowDef{
-	{key: "view", path: "view report (`POST /api/v1/videos/{id}/views`, distinct viewers)",
+	{key: "view", path: func(b *bench) string {
+		return fmt.Sprintf("view report (`POST /api/v1/videos/{id}/views`, distinct viewers, %d connections)", b.opts.Conns)
+	},
 		baseline: "bare gin handler answering 204", measure: (*bench).viewRow},
-	{key: "watch", path: "watch page HTML (`GET /watch/{id}`, video with 1,000 comments)",
+	{key: "watch", path: func(b *bench) string {
+		return fmt.Sprintf("watch page HTML (`GET /watch/{id}`, video with %s comments)", thousands(b.opts.Size.Comments))
+	},
 		baseline: "bare gin handler rendering a static page", measure: (*bench).watchRow},
-	{key: "home", path: "home page (`GET /`)",
+	{key: "home", path: fixed("home page (`GET /`)"),
 		baseline: "bare gin handler rendering a static page", measure: (*bench).homeRow},
-	{key: "search", path: "search (`GET /search?q=`)",
+	{key: "search", path: fixed("search (`GET /search?q=`)"),
 		baseline: "bare gin handler rendering a static page", measure: (*bench).searchRow},
-	{key: "upload", path: "upload (`POST /api/v1/videos`, multipart), `s3` driver",
+	{key: "upload", path: func(b *bench) string {
+		return "upload " + formatBytes(b.opts.Size.UploadBytes) + " (`POST /api/v1/videos`, multipart), `s3` driver"
+	},
 		baseline: "minio-go PutObject of the same file to the same MinIO", measure: (*bench).uploadRow},
-	{key: "flush", path: "view flush",
+	{key: "flush", path: func(b *bench) string {
+		return fmt.Sprintf("view flush, %s pending views over %s videos", thousands(b.opts.Size.FlushViews), thousands(b.opts.Size.FlushVideos))
+	},
 		baseline: "COPY of the same rows into PostgreSQL", measure: (*bench).flushRow},
-	{key: "revenue", path: "revenue calculation",
+	{key: "revenue", path: func(b *bench) string {
+		sz := b.opts.Size
+		return fmt.Sprintf("revenue calculation, %s creators, %s videos, %d days", thousands(sz.Creators), thousands(sz.Videos), sz.RevenueDays)
+	},
 		baseline: "one `SELECT ... GROUP BY` over the same buckets", measure: (*bench).revenueRow},
-	{key: "mixed", path: "mixed load (watch page, play token, report, comment)",
+	{key: "mixed", path: func(b *bench) string {
+		return fmt.Sprintf("mixed load: %s simulated viewers (watch page, play token, report, comment)", thousands(b.opts.Size.MixedViewers))
+	},
 		baseline: "—", measure: (*bench).mixedRow},
 }
+
+func fixed(s string) func(*bench) string { return func(*bench) string { return s } }
 
 // get returns a requestFunc for GET url with optional headers.
 func get(url string, header http.Header) requestFunc {
@@ -210,10 +225,6 @@ func (b *bench) flushRow(ctx context.Context) (row, error) {
 	return row{}, notAvailable("the view-counting feature (storage/redis/views.go) has not landed")
 }
 
-func (b *bench) revenueRow(ctx context.Context) (row, error) {
-	return row{}, notAvailable("the revenue feature has not landed")
-}
-
 func (b *bench) mixedRow(ctx context.Context) (row, error) {
 	req, _ := http.NewRequest(http.MethodGet, b.uccURL+"/watch/"+b.cat.WatchVideo, nil)
 	if err := b.probe(ctx, req, http.StatusOK, "the community feature (watch page)"); err != nil {
@@ -229,4 +240,17 @@ func oneLine(b []byte, n int) string {
 		s = s[:n] + "..."
 	}
 	return s
+}
+
+// thousands prints n with commas: 1,000,000.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
 }

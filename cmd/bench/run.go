@@ -79,10 +79,13 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) (*report, 
 		if !opts.Rows[def.key] {
 			continue
 		}
-		b.logf("row %s: %s", def.key, def.path)
+		b.logf("row %s: %s", def.key, def.path(b))
 		t0 := time.Now()
 		r, err := def.measure(b, ctx)
-		r.Key, r.Path = def.key, def.path
+		r.Key = def.key
+		if r.Path == "" {
+			r.Path = def.path(b)
+		}
 		if r.Baseline == "" {
 			r.Baseline = def.baseline
 		}
