@@ -27,6 +27,7 @@ type catalogue struct {
 	PublicIDs    []string // public ids of the first videos (for views and play)
 	ViewerTokens []string // API tokens of the viewer accounts
 	ViewerIDs    []int64
+	CreatorToken string // API token of creator 1 (uploads)
 	PeriodStart  time.Time // first day of the revenue buckets
 }
 
@@ -106,6 +107,8 @@ func seedCatalogue(ctx context.Context, pool *pgxpool.Pool, sz sizes) (catalogue
 			cat.ViewerIDs = append(cat.ViewerIDs, id)
 			rows[i] = []any{accounts.HashSecret(tok), id, "bench"}
 		}
+		cat.CreatorToken = "ucc_benchcreator_" + suffix
+		rows = append(rows, []any{accounts.HashSecret(cat.CreatorToken), cat.FirstCreator, "bench"})
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"api_tokens"}, []string{"token_hash", "user_id", "name"}, pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("api tokens: %w", err)
 		}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+)
+
+// writeUploadFile writes size bytes to path: a random 1 MiB block repeated,
+// each copy stamped with its index so that no two MiB are alike. The bytes
+// are not a video; the upload path stores bytes and does not decode them
+// while the request runs.
+func writeUploadFile(path string, size int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	block := make([]byte, 1<<20)
+	_, _ = rand.Read(block)
+	for off := int64(0); off < size; off += int64(len(block)) {
+		binary.LittleEndian.PutUint64(block, uint64(off))
+		n := min(int64(len(block)), size-off)
+		if _, err := f.Write(block[:n]); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+func (b *bench) uploadRow(ctx context.Context) (row, error) {
+	if b.bucket == "" {
+		return row{}, notAvailable("no MinIO: run under `go run ./cmd/testenv --` (make bench does)")
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.uccURL+"/api/v1/videos", nil)
+	req.Header.Set("Authorization", "Bearer "+b.cat.CreatorToken)
+	if err := b.probe(ctx, req, 0, "the upload feature"); err != nil {
+		return row{}, err
+	}
+	size := b.opts.Size.UploadBytes
+	path := filepath.Join(b.tmp, "upload.bin")
+	if err := writeUploadFile(path, size); err != nil {
+		return row{}, fmt.Errorf("write the upload file: %w", err)
+	}
+	defer os.Remove(path)
+	mc, err := minioClient(b.svc.S3)
+	if err != nil {
+		return row{}, err
+	}
+	mbps := figure{Name: "MB/s", Unit: unitMBps, Base: samples{}}
+	rss := figure{Name: "peak RSS of ucc", Unit: unitMiB}
+	client := newClient(1)
+	for i := range b.opts.Size.Runs {
+		// Baseline: minio-go PutObject of the same file, from this process.
+		f, err := os.Open(path)
+		if err != nil {
+			return row{}, err
+		}
+		t0 := time.Now()
+		_, err = mc.PutObject(ctx, b.bucket, fmt.Sprintf("bench/baseline-%d", i), f, size, minio.PutObjectOptions{ContentType: "video/mp4"})
+		d := time.Since(t0)
+		f.Close()
+		if err != nil {
+			return row{}, fmt.Errorf("baseline PutObject: %w", err)
+		}
+		mbps.Base = append(mbps.Base, float64(size)/d.Seconds()/1e6)
+		_ = mc.RemoveObject(ctx, b.bucket, fmt.Sprintf("bench/baseline-%d", i), minio.RemoveObjectOptions{})
+
+		// UCC: the simple multipart upload, streamed from the file.
+		if err := resetPeakRSS(b.ucc.Pid()); err != nil {
+			return row{}, fmt.Errorf("reset peak RSS of ucc: %w", err)
+		}
+		before, _ := procStatusKB(b.ucc.Pid(), "VmRSS")
+		t0 = time.Now()
+		id, err := b.uploadOnce(ctx, client, path, fmt.Sprintf("Bench upload %d", i+1))
+		d = time.Since(t0)
+		if err != nil {
+			return row{}, err
+		}
+		peak, err := procStatusKB(b.ucc.Pid(), "VmHWM")
+		if err != nil {
+			return row{}, err
+		}
+		b.verbosef("  upload run %d: %s in %s (%.0f MB/s), ucc RSS %d→%d KiB (peak); baseline %.0f MB/s",
+			i+1, formatBytes(size), d.Round(time.Millisecond), float64(size)/d.Seconds()/1e6, before, peak, mbps.Base[i])
+		mbps.UCC = append(mbps.UCC, float64(size)/d.Seconds()/1e6)
+		rss.UCC = append(rss.UCC, float64(peak)/1024)
+		b.deleteVideo(ctx, client, id)
+	}
+	return row{
+		Figures: []figure{mbps, rss},
+		Notes: []string{fmt.Sprintf("one %s file of random bytes; UCC streams it as multipart/form-data over one connection, the baseline is minio-go PutObject (its default multipart upload, parallel parts) from the bench process; peak RSS is VmHWM of the ucc process, reset before each upload", formatBytes(size))},
+	}, nil
+}
+
+// uploadOnce posts the file as multipart/form-data (fields title, file) and
+// returns the new video's id.
+func (b *bench) uploadOnce(ctx context.Context, client *http.Client, path, title string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		err := func() error {
+			if err := mw.WriteField("title", title); err != nil {
+				return err
+			}
+			part, err := mw.CreateFormFile("file", "bench.mp4")
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(part, f); err != nil {
+				return err
+			}
+			return mw.Close()
+		}()
+		pw.CloseWithError(err)
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.uccURL+"/api/v1/videos", pr)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+b.cat.CreatorToken)
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("upload: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("upload: HTTP %d: %s", resp.StatusCode, oneLine(body, 300))
+	}
+	var out struct {
+		ID    string `json:"id"`
+		Video struct {
+			ID string `json:"id"`
+		} `json:"video"`
+	}
+	_ = json.Unmarshal(body, &out)
+	if out.ID == "" {
+		out.ID = out.Video.ID
+	}
+	return out.ID, nil
+}
+
+// deleteVideo removes an uploaded video (so that its processing job does
+// not compete with the next rows); failures are only logged.
+func (b *bench) deleteVideo(ctx context.Context, client *http.Client, id string) {
+	if id == "" {
+		return
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, b.uccURL+"/api/v1/videos/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+b.cat.CreatorToken)
+	n, status, err := do(client, req)
+	_ = n
+	if err != nil || status >= 300 {
+		b.verbosef("  delete video %s: HTTP %d %v", id, status, err)
+	}
+}
