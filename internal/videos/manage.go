@@ -63,7 +63,7 @@ func (s *Service) owned(ctx context.Context, c *creator, publicID string, u *acc
 		return Video{}, errNoVideo
 	}
 	if !v.IsOwner(u) {
-		return Video{}, errs.New(errs.ErrForbidden, "not_owner", "only the creator of this video may change it")
+		return Video{}, ErrNotOwner
 	}
 	return v, nil
 }
@@ -342,3 +342,6 @@ func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// ErrNotOwner is returned when someone other than the creator tries to change a video.
+var ErrNotOwner = errs.New(errs.ErrForbidden, "not_owner", "only the creator of this video may change it")

@@ -137,6 +137,8 @@ func (up *Upload) Store(ctx context.Context, r io.Reader) error {
 	info, err := up.c.objs.Put(ctx, up.key, cr, -1, objects.PutOptions{ContentType: "application/octet-stream"})
 	if cr.err != nil {
 		err = cr.err
+	} else if cr.readErr != nil {
+		err = fmt.Errorf("reading the upload: %w", cr.readErr)
 	}
 	if err != nil {
 		up.Abort(ctx)
@@ -243,8 +245,9 @@ type capReader struct {
 	r     io.Reader
 	max   int64
 	quota int64 // -1 unlimited
-	n     int64
-	err   error
+	n       int64
+	err     error // cap exceeded
+	readErr error // the client's stream failed
 }
 
 func (cr *capReader) Read(p []byte) (int, error) {
@@ -253,6 +256,9 @@ func (cr *capReader) Read(p []byte) (int, error) {
 	}
 	n, err := cr.r.Read(p)
 	cr.n += int64(n)
+	if err != nil && err != io.EOF {
+		cr.readErr = err
+	}
 	switch {
 	case cr.n > cr.max:
 		cr.err = errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", FormatBytes(cr.max))
@@ -281,4 +287,13 @@ func FormatBytes(n int64) string {
 		s = s[:len(s)-2]
 	}
 	return s + " " + string("KMGTPE"[exp]) + "iB"
+}
+
+// TooLarge is the error for a body past MaxBytes: quota_exceeded when the
+// quota left is the tighter limit, else file_too_large.
+func (up *Upload) TooLarge() error {
+	if up.quotaLeft >= 0 && up.quotaLeft < up.c.MaxUploadBytes {
+		return ErrQuota
+	}
+	return errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", FormatBytes(up.c.MaxUploadBytes))
 }
