@@ -242,9 +242,9 @@ func (c *creator) deleteQuietly(ctx context.Context, key string) {
 
 // capReader fails the stream once it passes max bytes or the quota left.
 type capReader struct {
-	r     io.Reader
-	max   int64
-	quota int64 // -1 unlimited
+	r       io.Reader
+	max     int64
+	quota   int64 // -1 unlimited
 	n       int64
 	err     error // cap exceeded
 	readErr error // the client's stream failed
