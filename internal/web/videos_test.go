@@ -26,6 +26,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/ucc-video/ucc/internal/accounts"
@@ -637,4 +638,46 @@ func mustFS(t *testing.T) *fs.Store {
 		t.Fatal(err)
 	}
 	return st
+}
+
+func TestRiverClientRunsTranscode(t *testing.T) {
+	st := mustFS(t)
+	clip := gen(t, t.TempDir(), "clip.mp4", cat(lavfiVideo("320x240", 2), lavfiAudio(2), []string{"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"})...)
+	data, _ := os.ReadFile(clip)
+	env := newVideoEnv(t, st, func(c *videos.CreatorConfig) { c.QuotaBytes = int64(len(data)) })
+	workers := river.NewWorkers()
+	river.AddWorker(workers, videos.NewTranscodeWorker(env.svc))
+	client, err := river.NewClient(riverpgxv5.New(env.db.Pool), &river.Config{
+		Workers: workers, Queues: map[string]river.QueueConfig{videos.TranscodeQueue: {MaxWorkers: 1}},
+		FetchPollInterval: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, cancel := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+	defer cancel()
+	ctx := context.Background()
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(ctx) })
+
+	tok, _ := env.creator("river")
+	r := env.upload(tok, map[string]string{"title": "via river"}, data, "clip.mp4")
+	wantStatus(t, r, http.StatusCreated)
+	var v videos.Video
+	r.JSON(t, &v)
+	select {
+	case ev := <-events:
+		if ev.Kind != river.EventKindJobCompleted {
+			t.Fatalf("job ended with %s: %v", ev.Kind, ev.Job.Errors)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("transcode job did not finish within 60s")
+	}
+	if v = env.getVideo("", v.PublicID); v.Status != videos.StatusReady || len(v.Renditions) != 1 {
+		t.Fatalf("after River ran the job: %+v", v)
+	}
+	// The quota is now used up: refused before any byte is stored.
+	wantError(t, env.upload(tok, map[string]string{"title": "more"}, data, "clip.mp4"), http.StatusForbidden, "quota_exceeded")
 }
