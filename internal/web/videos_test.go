@@ -681,3 +681,32 @@ func TestRiverClientRunsTranscode(t *testing.T) {
 	// The quota is now used up: refused before any byte is stored.
 	wantError(t, env.upload(tok, map[string]string{"title": "more"}, data, "clip.mp4"), http.StatusForbidden, "quota_exceeded")
 }
+
+func TestSweepOrphans(t *testing.T) {
+	st := mustFS(t)
+	env := newVideoEnv(t, st, nil)
+	tok, _ := env.creator("sweeper")
+	clip := gen(t, t.TempDir(), "clip.mp4", cat(lavfiVideo("320x240", 1), []string{"-c:v", "libx264", "-preset", "ultrafast"})...)
+	data, _ := os.ReadFile(clip)
+	r := env.upload(tok, map[string]string{"title": "kept"}, data, "clip.mp4")
+	wantStatus(t, r, http.StatusCreated)
+	var v videos.Video
+	r.JSON(t, &v)
+	ctx := context.Background()
+	orphan := "videos/AAAAAAAAAAA/original" // stored, then the process died before the row was committed
+	if _, err := st.Put(ctx, orphan, strings.NewReader("bytes"), 5, objects.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Within the grace period nothing is touched (it may be an upload in flight).
+	if n, err := env.svc.SweepOrphans(ctx); err != nil || n != 0 {
+		t.Fatalf("early sweep deleted %d (%v)", n, err)
+	}
+	later := videos.NewService(postgres.NewVideos(env.db), videos.NewMedia(st, time.Hour),
+		func() time.Time { return time.Now().Add(videos.SweepGrace + time.Hour) }).EnableCreator(env.cfg)
+	if n, err := later.SweepOrphans(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep deleted %d (%v), want 1", n, err)
+	}
+	if keys := env.keys("videos/"); len(keys) != 1 || keys[0] != "videos/"+v.PublicID+"/original" {
+		t.Fatalf("after sweep: %v", keys)
+	}
+}
