@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/objects"
 	"github.com/ucc-video/ucc/internal/videos"
@@ -118,6 +119,8 @@ type app struct {
 	river    *river.Client[pgx.Tx]
 	accounts *accounts.Service
 	videos   *videos.Service
+	// community: lists, search, comments, likes, subscriptions.
+	community *community.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -147,6 +150,8 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	acfg.LoginLimit = cfg.LoginRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
 	a.videos = videos.NewService(postgres.NewVideos(a.db), videos.NewMedia(a.store, 6*time.Hour), time.Now)
+	a.community = community.NewService(postgres.NewCommunity(a.db), a.videos,
+		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), community.DefaultConfig(), time.Now)
 	return a, nil
 }
 
@@ -218,6 +223,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		Log:       a.log,
 		Accounts:  a.accounts,
 		Videos:    a.videos,
+		Community: a.community,
 		Registry:  a.registry,
 		Templates: templates.FS,
 		Static:    static.FS,
