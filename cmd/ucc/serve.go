@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/objects"
 	"github.com/ucc-video/ucc/internal/videos"
@@ -118,6 +119,8 @@ type app struct {
 	river    *river.Client[pgx.Tx]
 	accounts *accounts.Service
 	videos   *videos.Service
+	// community: lists, search, comments, likes, subscriptions.
+	community *community.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -150,6 +153,8 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	a.videos = videos.NewService(vstore, videos.NewMedia(a.store, 6*time.Hour), time.Now)
 	a.videos.EnableCreator(videos.CreatorConfig{Store: vstore, Objects: a.store, MaxUploadBytes: cfg.UploadMaxBytes,
 		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout, Log: log.With("component", "videos")})
+	a.community = community.NewService(postgres.NewCommunity(a.db), a.videos,
+		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), community.DefaultConfig(), time.Now)
 	return a, nil
 }
 
@@ -230,6 +235,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		Log:       a.log,
 		Accounts:  a.accounts,
 		Videos:    a.videos,
+		Community: a.community,
 		Registry:  a.registry,
 		Templates: templates.FS,
 		Static:    static.FS,

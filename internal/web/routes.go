@@ -35,4 +35,5 @@ func (s *Server) routes() {
 	api.DELETE("/auth/tokens/current", s.requireUser, s.apiRevokeToken)
 	api.GET("/me", s.requireUser, s.apiMe)
 	s.videoRoutes(e, api)
+	s.communityRoutes(e, api)
 }
