@@ -21,7 +21,7 @@ BENCHFLAGS ?=
 START_POSTGRES := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 START_REDIS := redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 
-.PHONY: help build run check-services test vet clean bench
+.PHONY: help build run check-services test vet clean bench bench-go
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ test: ## run all tests against real PostgreSQL, Redis and a throw-away MinIO
 
 bench: ## measure the hot paths against same-run baselines; prints the table and writes BENCHMARKS.md
 	$(GO) run ./cmd/testenv -- $(GO) run ./cmd/bench $(BENCHFLAGS)
+
+bench-go: ## in-process Go benchmarks (go test -bench), e.g. the watch page with 1,000 comments against a bare gin handler
+	$(GO) test -run '^$$' -bench . -benchtime 2s $(PKGS)
 
 vet: ## go vet
 	$(GO) vet ./...
