@@ -117,14 +117,21 @@ func (b *bench) httpCompare(ctx context.Context, conns int, ucc requestFunc, ucc
 	p99 := figure{Name: "p99", Unit: unitMs, Base: samples{}}
 	var uBytes, bBytes float64
 	var uErrs, uReqs int64
+	var cpu cpuUse
+	runUCC := func() loadResult {
+		c0 := takeCPU(b.ucc.Pid())
+		r := runLoad(ctx, uc, conns, sz.Duration, uccWant, ucc)
+		cpu.add(c0.until(takeCPU(b.ucc.Pid())))
+		return r
+	}
 	for i := range sz.Runs {
 		var ur, br loadResult
 		if i%2 == 0 {
-			ur = runLoad(ctx, uc, conns, sz.Duration, uccWant, ucc)
+			ur = runUCC()
 			br = runLoad(ctx, bc, conns, sz.Duration, baseWant, base)
 		} else {
 			br = runLoad(ctx, bc, conns, sz.Duration, baseWant, base)
-			ur = runLoad(ctx, uc, conns, sz.Duration, uccWant, ucc)
+			ur = runUCC()
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -151,6 +158,7 @@ func (b *bench) httpCompare(ctx context.Context, conns int, ucc requestFunc, ucc
 	if uErrs > 0 {
 		notes = append(notes, fmt.Sprintf("%d of %d UCC requests failed", uErrs, uReqs))
 	}
+	notes = append(notes, cpu.perRequest(uReqs))
 	return []figure{rps, p50, p99}, notes, nil
 }
 

@@ -170,7 +170,13 @@ func (b *bench) setup(ctx context.Context) error {
 	if b.cat, err = seedCatalogue(ctx, b.db.Pool, sz); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	b.logf("seeded %d creators, %d videos, %d viewers in %s", sz.Creators, sz.Videos, sz.Viewers, time.Since(t0).Round(100*time.Millisecond))
+	if err := seedComments(ctx, b.db.Pool, b.cat, sz.Comments); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if _, err := b.db.Pool.Exec(ctx, "ANALYZE comments"); err != nil {
+		return err
+	}
+	b.logf("seeded %d creators, %d videos, %d viewers, %d comments in %s", sz.Creators, sz.Videos, sz.Viewers, sz.Comments, time.Since(t0).Round(100*time.Millisecond))
 
 	if err := b.startUCC(ctx); err != nil {
 		return err
@@ -240,7 +246,7 @@ func (b *bench) startUCC(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.ucc, err = startProcess("ucc serve", []string{b.uccBin, "serve"}, b.uccEnv(addr))
+	b.ucc, err = startProcess("ucc serve", []string{b.uccBin, "serve", "--role", "web"}, b.uccEnv(addr))
 	if err != nil {
 		return err
 	}

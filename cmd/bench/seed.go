@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/community"
 )
 
 // searchWords are the words video titles are made of; the search row asks
@@ -27,9 +28,13 @@ type catalogue struct {
 	PublicIDs    []string // public ids of the first videos (for views and play)
 	ViewerTokens []string // API tokens of the viewer accounts
 	ViewerIDs    []int64
-	CreatorToken string // API token of creator 1 (uploads)
+	CreatorToken string    // API token of creator 1 (uploads)
 	PeriodStart  time.Time // first day of the revenue buckets
 }
+
+// trendingDays is how many recent days of buckets every video gets: the
+// community feature's trending window (community.TrendingDays).
+const trendingDays = community.TrendingDays
 
 // publicIDSQL is the public id of video number g (1-based): "b" and ten hex
 // digits, which the schema's CHECK accepts.
@@ -68,12 +73,14 @@ func seedCatalogue(ctx context.Context, pool *pgxpool.Pool, sz sizes) (catalogue
 			WITH w AS (SELECT $4::text[] AS words),
 			ins AS (
 				INSERT INTO videos (public_id, channel_id, creator_id, title, description, visibility, status,
-					progress, duration_seconds, width, height, original_size, views, created_at, updated_at, published_at)
+					progress, duration_seconds, width, height, original_key, original_size, thumbnail_key, views,
+					created_at, updated_at, published_at)
 				SELECT `+publicIDSQL+`,
 					$1::bigint + (g - 1) % $3::int, $2::bigint + (g - 1) % $3::int,
 					initcap(w.words[1 + g % cardinality(w.words)]) || ' and ' || w.words[1 + (g / 7) % cardinality(w.words)] || ' #' || g,
 					'Seeded video ' || g || ' about ' || w.words[1 + g % cardinality(w.words)] || '.',
-					'public', 'ready', 100, 120 + g % 600, 1280, 720, 50000000, (g * 7919) % 100000,
+					'public', 'ready', 100, 120 + g % 600, 1280, 720,
+					'videos/' || `+publicIDSQL+` || '/original', 50000000, 'videos/' || `+publicIDSQL+` || '/thumb.jpg', (g * 7919) % 100000,
 					now() - make_interval(days => g % 30, secs => g % 86400), now(),
 					now() - make_interval(days => g % 30, secs => g % 86400)
 				FROM generate_series(1, $5::int) g, w
@@ -81,9 +88,23 @@ func seedCatalogue(ctx context.Context, pool *pgxpool.Pool, sz sizes) (catalogue
 			SELECT min(id) FROM ins`, firstChannel, cat.FirstCreator, sz.Creators, searchWords, sz.Videos).Scan(&cat.FirstVideo); err != nil {
 			return fmt.Errorf("videos: %w", err)
 		}
+		// Recent daily buckets: every video was watched on each of the last
+		// trendingDays days (an active catalogue; trending reads these).
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO video_views_daily (video_id, creator_id, day, views)
+			SELECT v.id, v.creator_id, current_date - d, 1 + (v.id * 13 + d * 7) % 50
+			FROM videos v, generate_series(1, $1::int) d`, trendingDays); err != nil {
+			return fmt.Errorf("recent buckets: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE videos v SET views = v.views + s.total
+			FROM (SELECT video_id, sum(views) AS total FROM video_views_daily GROUP BY video_id) s
+			WHERE v.id = s.video_id`); err != nil {
+			return fmt.Errorf("lifetime views: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO renditions (video_id, height, width, object_key, size_bytes, bitrate)
-			SELECT v.id, r.h, r.w, 'videos/' || v.public_id || '/' || r.h || 'p.mp4', r.h * 20000, r.h * 3000
+			SELECT v.id, r.h, r.w, 'videos/' || v.public_id || '/r' || r.h || '.mp4', r.h * 20000, r.h * 3000
 			FROM videos v, (VALUES (360, 640), (720, 1280)) AS r(h, w)`); err != nil {
 			return fmt.Errorf("renditions: %w", err)
 		}
@@ -122,7 +143,7 @@ func seedCatalogue(ctx context.Context, pool *pgxpool.Pool, sz sizes) (catalogue
 	}
 	cat.WatchVideo = publicID(1)
 	cat.WatchVideoID = cat.FirstVideo
-	for _, t := range []string{"users", "channels", "videos", "renditions", "api_tokens"} {
+	for _, t := range []string{"users", "channels", "videos", "renditions", "api_tokens", "video_views_daily"} {
 		if _, err := pool.Exec(ctx, "ANALYZE "+t); err != nil {
 			return cat, err
 		}
@@ -158,8 +179,9 @@ func seedBuckets(ctx context.Context, pool *pgxpool.Pool, cat catalogue, period 
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE videos v SET views = v.views + s.total
-			FROM (SELECT video_id, sum(views) AS total FROM video_views_daily GROUP BY video_id) s
-			WHERE v.id = s.video_id`); err != nil {
+			FROM (SELECT video_id, sum(views) AS total FROM video_views_daily
+				WHERE day >= $1::date AND day < $1::date + $2::int GROUP BY video_id) s
+			WHERE v.id = s.video_id`, period, days); err != nil {
 			return fmt.Errorf("lifetime views: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `
@@ -169,5 +191,42 @@ func seedBuckets(ctx context.Context, pool *pgxpool.Pool, cat catalogue, period 
 			return fmt.Errorf("lifetime views: %w", err)
 		}
 		return nil
+	})
+}
+
+// seedComments writes n comments on video vid from the viewer accounts:
+// half top-level, the rest replies (five each, to every other of the newest
+// top-level comments), with reply and comment counters set as the
+// community code keeps them.
+func seedComments(ctx context.Context, pool *pgxpool.Pool, cat catalogue, n int) error {
+	top := n / 2
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO comments (video_id, user_id, body, created_at)
+			SELECT $1, $2::bigint + g % $3::int, 'Top comment ' || g || ': great video, thanks for the explanation of the tricky part.',
+				now() - make_interval(mins => $4::int - g)
+			FROM generate_series(1, $4::int) g ORDER BY g`,
+			cat.WatchVideoID, cat.ViewerIDs[0], len(cat.ViewerIDs), top); err != nil {
+			return fmt.Errorf("comments: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			WITH p AS (
+				SELECT id, row_number() OVER (ORDER BY id DESC) AS rn FROM comments WHERE video_id = $1 AND parent_id IS NULL),
+			r AS (
+				SELECT p.id AS parent, g, row_number() OVER (ORDER BY p.id DESC, g) AS k
+				FROM p, generate_series(1, 5) g WHERE p.rn % 2 = 0)
+			INSERT INTO comments (video_id, user_id, parent_id, body)
+			SELECT $1, $2::bigint + k % $3::int, parent, 'Reply ' || g || ': agreed.'
+			FROM r WHERE k <= $4::int ORDER BY parent, g`,
+			cat.WatchVideoID, cat.ViewerIDs[0], len(cat.ViewerIDs), n-top); err != nil {
+			return fmt.Errorf("replies: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE comments c SET reply_count = (SELECT count(*) FROM comments r WHERE r.parent_id = c.id)
+			WHERE c.video_id = $1 AND c.parent_id IS NULL`, cat.WatchVideoID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE videos SET comment_count = (SELECT count(*) FROM comments WHERE video_id = $1) WHERE id = $1`, cat.WatchVideoID)
+		return err
 	})
 }

@@ -1,41 +1,62 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 )
 
-// writeUploadFile writes size bytes to path: a random 1 MiB block repeated,
-// each copy stamped with its index so that no two MiB are alike. The bytes
-// are not a video; the upload path stores bytes and does not decode them
-// while the request runs.
-func writeUploadFile(path string, size int64) error {
+// writeUploadFile writes a video of about size bytes to path: a two-second
+// MPEG-TS clip made by ffmpeg, repeated (MPEG-TS is a stream of 188-byte
+// packets, so copies one after another still make a file ffprobe reads),
+// cut to a whole number of packets. It returns the file's size.
+func writeUploadFile(ctx context.Context, dir string, size int64) (string, int64, error) {
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		return "", 0, notAvailable("ffmpeg is not on PATH (the upload is probed with ffprobe, so it must be a real video)")
+	}
+	clipPath := filepath.Join(dir, "clip.ts")
+	cmd := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+		"-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "8M", "-pix_fmt", "yuv420p", "-f", "mpegts", clipPath)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", 0, fmt.Errorf("ffmpeg: %v: %s", err, oneLine(out, 300))
+	}
+	clip, err := os.ReadFile(clipPath)
+	os.Remove(clipPath)
+	if err != nil {
+		return "", 0, err
+	}
+	const packet = 188
+	size -= size % packet
+	path := filepath.Join(dir, "upload.ts")
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return "", 0, err
 	}
-	block := make([]byte, 1<<20)
-	_, _ = rand.Read(block)
-	for off := int64(0); off < size; off += int64(len(block)) {
-		binary.LittleEndian.PutUint64(block, uint64(off))
-		n := min(int64(len(block)), size-off)
-		if _, err := f.Write(block[:n]); err != nil {
+	w := bufio.NewWriterSize(f, 1<<20)
+	for left := size; left > 0; {
+		n := min(int64(len(clip)), left)
+		if _, err := w.Write(clip[:n]); err != nil {
 			f.Close()
-			return err
+			return "", 0, err
 		}
+		left -= n
 	}
-	return f.Close()
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return "", 0, err
+	}
+	return path, size, f.Close()
 }
 
 func (b *bench) uploadRow(ctx context.Context) (row, error) {
@@ -47,10 +68,9 @@ func (b *bench) uploadRow(ctx context.Context) (row, error) {
 	if err := b.probe(ctx, req, 0, "the upload feature"); err != nil {
 		return row{}, err
 	}
-	size := b.opts.Size.UploadBytes
-	path := filepath.Join(b.tmp, "upload.bin")
-	if err := writeUploadFile(path, size); err != nil {
-		return row{}, fmt.Errorf("write the upload file: %w", err)
+	path, size, err := writeUploadFile(ctx, b.tmp, b.opts.Size.UploadBytes)
+	if err != nil {
+		return row{}, err
 	}
 	defer os.Remove(path)
 	mc, err := minioClient(b.svc.S3)
@@ -67,7 +87,7 @@ func (b *bench) uploadRow(ctx context.Context) (row, error) {
 			return row{}, err
 		}
 		t0 := time.Now()
-		_, err = mc.PutObject(ctx, b.bucket, fmt.Sprintf("bench/baseline-%d", i), f, size, minio.PutObjectOptions{ContentType: "video/mp4"})
+		_, err = mc.PutObject(ctx, b.bucket, fmt.Sprintf("bench/baseline-%d", i), f, size, minio.PutObjectOptions{ContentType: "video/mp2t"})
 		d := time.Since(t0)
 		f.Close()
 		if err != nil {
@@ -99,7 +119,7 @@ func (b *bench) uploadRow(ctx context.Context) (row, error) {
 	}
 	return row{
 		Figures: []figure{mbps, rss},
-		Notes: []string{fmt.Sprintf("one %s file of random bytes; UCC streams it as multipart/form-data over one connection, the baseline is minio-go PutObject (its default multipart upload, parallel parts) from the bench process; peak RSS is VmHWM of the ucc process, reset before each upload", formatBytes(size))},
+		Notes:   []string{fmt.Sprintf("one %s MPEG-TS file (a 2 s ffmpeg clip repeated); UCC streams it as multipart/form-data over one connection, the baseline is minio-go PutObject (its default multipart upload, parallel parts) from the bench process; peak RSS is VmHWM of the ucc process, reset before each upload", formatBytes(size))},
 	}, nil
 }
 
@@ -118,7 +138,7 @@ func (b *bench) uploadOnce(ctx context.Context, client *http.Client, path, title
 			if err := mw.WriteField("title", title); err != nil {
 				return err
 			}
-			part, err := mw.CreateFormFile("file", "bench.mp4")
+			part, err := mw.CreateFormFile("file", "bench.ts")
 			if err != nil {
 				return err
 			}
