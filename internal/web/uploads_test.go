@@ -573,3 +573,29 @@ func TestTusExpiry(t *testing.T) {
 		env.wantNoLeftovers()
 	})
 }
+
+func TestTusConcurrentPatches(t *testing.T) {
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
+		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+		src := sample(t, 16*mib)
+		loc := env.create(tok, len(src), "")
+		var wg sync.WaitGroup
+		statuses := make([]int, 2)
+		for i := range statuses {
+			wg.Go(func() { statuses[i] = env.patch(tok, loc, 0, src[:10*mib]).StatusCode })
+		}
+		wg.Wait()
+		if !(statuses[0] == 204 && statuses[1] == 409 || statuses[0] == 409 && statuses[1] == 204) {
+			t.Fatalf("two PATCHes at offset 0 answered %v; want one 204 and one 409", statuses)
+		}
+		if got := env.head(tok, loc); got != 10*mib {
+			t.Fatalf("offset %d, want %d", got, 10*mib)
+		}
+		if tails, _ := env.objs.List(context.Background(), "uploads/"); len(tails) != 1 {
+			t.Fatalf("tails: %v", tails)
+		}
+		wantStatus(t, env.patch(tok, loc, 10*mib, src[10*mib:]), http.StatusNoContent)
+		env.wantObject(env.fin.calls()[0].ObjectKey, src)
+		env.wantNoLeftovers()
+	})
+}
