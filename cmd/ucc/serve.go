@@ -21,6 +21,7 @@ import (
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/objects"
+	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
 	"github.com/ucc-video/ucc/internal/web"
 	"github.com/ucc-video/ucc/static"
@@ -118,6 +119,7 @@ type app struct {
 	river    *river.Client[pgx.Tx]
 	accounts *accounts.Service
 	videos   *videos.Service
+	uploads  *uploads.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -147,6 +149,10 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	acfg.LoginLimit = cfg.LoginRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
 	a.videos = videos.NewService(postgres.NewVideos(a.db), videos.NewMedia(a.store, 6*time.Hour), time.Now)
+	if a.uploads, err = openUploads(cfg, log, a.db, a.store, uploadFinisher{videos: a.videos}); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -173,9 +179,11 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 	if runWorkers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &accounts.CleanupWorker{Service: a.accounts})
+		river.AddWorker(workers, &uploads.ExpireWorker{Service: a.uploads})
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.PeriodicJobs = []*river.PeriodicJob{accounts.CleanupPeriodicJob()}
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, uploads.ExpirePeriodicJob())
 	}
 	c, err := river.NewClient(riverpgxv5.New(a.db.Pool), rcfg)
 	if err != nil {
@@ -218,6 +226,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		Log:       a.log,
 		Accounts:  a.accounts,
 		Videos:    a.videos,
+		Uploads:   a.uploads,
 		Registry:  a.registry,
 		Templates: templates.FS,
 		Static:    static.FS,

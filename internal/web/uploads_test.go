@@ -599,3 +599,32 @@ func TestTusConcurrentPatches(t *testing.T) {
 		env.wantNoLeftovers()
 	})
 }
+
+func TestUploadPage(t *testing.T) {
+	env := newUploadEnv(t, "fs", uploadOpts{max: 2 << 30})
+	creator, _ := env.user("creator@example.com", accounts.RoleCreator)
+	viewer, _ := env.user("viewer@example.com", accounts.RoleViewer)
+	r := env.do("GET", "/upload", nil, bearer(creator)...)
+	wantStatus(t, r, http.StatusOK)
+	for _, want := range []string{`src="/static/js/upload.js"`, `data-endpoint="/api/v1/uploads"`, `data-max-bytes="2147483648"`,
+		`<progress id="progress"`, `id="cancel"`, `href="/studio"`, "2 GiB"} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Errorf("upload page lacks %s", want)
+		}
+	}
+	if strings.Contains(string(r.Body), "style=") || strings.Contains(string(r.Body), "<script>") {
+		t.Error("the upload page has inline styles or scripts, which the CSP forbids")
+	}
+	r = env.do("GET", "/upload", nil, bearer(viewer)...)
+	wantStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/channels/new") {
+		t.Fatalf("viewer redirected to %q", loc)
+	}
+	r = env.do("GET", "/upload", nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/login") {
+		t.Fatalf("anonymous redirected to %q", loc)
+	}
+	wantStatus(t, env.do("GET", "/static/js/upload.js", nil), http.StatusOK)
+	wantStatus(t, env.do("GET", "/static/css/upload.css", nil), http.StatusOK)
+}
