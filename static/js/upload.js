@@ -297,6 +297,7 @@
     }
     showError("");
     status("Cancelled.");
+    fileName.textContent = "Upload cancelled; nothing was kept. Press Upload to start again.";
   });
 
   window.addEventListener("beforeunload", function (e) {
