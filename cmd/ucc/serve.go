@@ -22,6 +22,7 @@ import (
 	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/objects"
+	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
 	"github.com/ucc-video/ucc/internal/web"
 	"github.com/ucc-video/ucc/static"
@@ -121,6 +122,7 @@ type app struct {
 	videos   *videos.Service
 	// community: lists, search, comments, likes, subscriptions.
 	community *community.Service
+	uploads   *uploads.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -155,6 +157,10 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout, Log: log.With("component", "videos")})
 	a.community = community.NewService(postgres.NewCommunity(a.db), a.videos,
 		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), community.DefaultConfig(), time.Now)
+	if a.uploads, err = openUploads(cfg, log, a.db, a.store, uploadFinisher{videos: a.videos}); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -193,6 +199,8 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 		// worker: River puts it back to be retried. It must outlast the longest
 		// legitimate transcode.
 		rcfg.RescueStuckJobsAfter = max(time.Hour, cfg.TranscodeTimeout+15*time.Minute)
+		river.AddWorker(workers, &uploads.ExpireWorker{Service: a.uploads})
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, uploads.ExpirePeriodicJob())
 	}
 	c, err := river.NewClient(riverpgxv5.New(a.db.Pool), rcfg)
 	if err != nil {
@@ -236,6 +244,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		Accounts:  a.accounts,
 		Videos:    a.videos,
 		Community: a.community,
+		Uploads:   a.uploads,
 		Registry:  a.registry,
 		Templates: templates.FS,
 		Static:    static.FS,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/community"
+	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
 )
 
@@ -43,6 +44,7 @@ type Deps struct {
 	Videos      *videos.Service
 	Community   *community.Service // lists, search, comments, likes, subscriptions
 	ViewCounts  ViewCounts         // displayed view counts (PostgreSQL + pending); nil: PostgreSQL totals only
+	Uploads     *uploads.Service   // resumable (tus) uploads
 	Registry    *prometheus.Registry
 	ReadyChecks []ReadyCheck
 	Templates   fs.FS
