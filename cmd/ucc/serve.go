@@ -62,6 +62,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err := app.startJobs(ctx, cfg, runWorkers); err != nil {
 		return err
 	}
+	if runWorkers {
+		app.startViewFlusher(cfg)
+		defer app.stopViewFlusher()
+	}
 
 	var srv *http.Server
 	errc := make(chan error, 1)
@@ -103,6 +107,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			log.Warn("HTTP shutdown", "err", err)
 		}
 	}
+	app.stopViewFlusher()
 	app.stopJobs(sctx)
 	log.Info("stopped")
 	return nil
@@ -118,6 +123,7 @@ type app struct {
 	river    *river.Client[pgx.Tx]
 	accounts *accounts.Service
 	videos   *videos.Service
+	views    *viewsParts
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -147,6 +153,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	acfg.LoginLimit = cfg.LoginRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
 	a.videos = videos.NewService(postgres.NewVideos(a.db), videos.NewMedia(a.store, 6*time.Hour), time.Now)
+	a.views = openViews(ctx, cfg, a)
 	return a, nil
 }
 
@@ -218,6 +225,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		Log:       a.log,
 		Accounts:  a.accounts,
 		Videos:    a.videos,
+		Views:     a.views.service,
 		Registry:  a.registry,
 		Templates: templates.FS,
 		Static:    static.FS,

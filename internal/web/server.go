@@ -17,6 +17,7 @@ import (
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/videos"
+	"github.com/ucc-video/ucc/internal/views"
 )
 
 // Config holds the settings the web layer needs.
@@ -41,6 +42,7 @@ type Deps struct {
 	Accounts    *accounts.Service
 	Videos      *videos.Service
 	Registry    *prometheus.Registry
+	Views       *views.Service // view counting (nil: the view routes are not registered)
 	ReadyChecks []ReadyCheck
 	Templates   fs.FS
 	Static      fs.FS
