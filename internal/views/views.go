@@ -103,15 +103,21 @@ func (b Batch) Views() int64 {
 	return n
 }
 
+// Pending is what Counter.Pending found.
+type Pending struct {
+	Main    map[int64]int64            // the pending set, per video
+	Swapped map[string]map[int64]int64 // sets swapped aside, by flush id, per video
+}
+
 // Counter is the fast, atomic side of counting (Redis).
 type Counter interface {
 	// Count deduplicates and counts one hit in one atomic step. A replay of
 	// a token that already counted answers OutcomeCounted again without
 	// counting twice, so a client that lost the answer may retry.
 	Count(ctx context.Context, h Hit) (Outcome, error)
-	// Pending returns, per video, views counted but not yet in PostgreSQL
-	// (the pending set plus any set swapped aside and not yet dropped).
-	Pending(ctx context.Context, videoIDs []int64) (map[int64]int64, error)
+	// Pending returns, per video, views counted and not yet flushed: in the
+	// pending set and in each set swapped aside and not yet dropped.
+	Pending(ctx context.Context, videoIDs []int64) (Pending, error)
 	// Swap moves the pending set aside under flushID, atomically; false
 	// when nothing is pending.
 	Swap(ctx context.Context, flushID string) (bool, error)
@@ -132,8 +138,11 @@ type Store interface {
 	// records flushID, in one transaction. It returns false, changing
 	// nothing, when flushID was already recorded.
 	Apply(ctx context.Context, flushID string, b Batch) (applied bool, err error)
-	// Totals returns the lifetime views stored for each existing video.
-	Totals(ctx context.Context, videoIDs []int64) (map[int64]int64, error)
+	// Totals returns the lifetime views stored for each existing video, in
+	// one snapshot. Within that snapshot it calls between and reports which
+	// of the flush ids between returns are recorded, i.e. already included
+	// in the totals.
+	Totals(ctx context.Context, videoIDs []int64, between func() []string) (totals map[int64]int64, recorded map[string]bool, err error)
 	// TryLockFlush takes the cluster-wide flusher lock if it is free.
 	TryLockFlush(ctx context.Context) (unlock func(), ok bool, err error)
 }
@@ -282,22 +291,45 @@ func (s *Service) reject(r Reason) Result {
 
 // Displayed returns the count to show for each video: the PostgreSQL total
 // plus what is pending in Redis. When Redis is down it falls back to the
-// PostgreSQL total alone. PostgreSQL is read first: a flush that completes
-// between the two reads can hide its views for that one answer, but a view
-// is never shown twice.
+// PostgreSQL total alone.
+//
+// Redis is read inside the PostgreSQL snapshot, and a swapped set counts
+// only if its flush id is not recorded in that snapshot, so a set that a
+// crashed flusher applied but did not drop is not shown twice. A flush that
+// both commits and drops its set between the snapshot and the Redis read
+// (a window of milliseconds) hides its views from that one answer.
 func (s *Service) Displayed(ctx context.Context, videoIDs []int64) (map[int64]int64, error) {
-	totals, err := s.store.Totals(ctx, videoIDs)
+	var pending Pending
+	var perr error
+	totals, recorded, err := s.store.Totals(ctx, videoIDs, func() []string {
+		pending, perr = s.counter.Pending(ctx, videoIDs)
+		if perr != nil {
+			return nil
+		}
+		ids := make([]string, 0, len(pending.Swapped))
+		for id := range pending.Swapped {
+			ids = append(ids, id)
+		}
+		return ids
+	})
 	if err != nil {
 		return nil, err
 	}
-	pending, err := s.counter.Pending(ctx, videoIDs)
-	if err != nil {
+	if perr != nil {
 		s.metrics.redisErrors.Inc()
 		return totals, nil
 	}
-	for id, n := range pending {
-		if _, ok := totals[id]; ok {
-			totals[id] += n
+	add := func(m map[int64]int64) {
+		for id, n := range m {
+			if _, ok := totals[id]; ok {
+				totals[id] += n
+			}
+		}
+	}
+	add(pending.Main)
+	for fid, m := range pending.Swapped {
+		if !recorded[fid] {
+			add(m)
 		}
 	}
 	return totals, nil

@@ -37,22 +37,53 @@ func (s *Views) CountableVideo(ctx context.Context, publicID string) (views.Vide
 	return v, mapErr(err)
 }
 
-// Totals returns the lifetime views stored for each existing video.
-func (s *Views) Totals(ctx context.Context, ids []int64) (map[int64]int64, error) {
+// Totals returns the lifetime views of each existing video and, in the
+// same REPEATABLE READ snapshot, which flush ids from between are recorded.
+func (s *Views) Totals(ctx context.Context, ids []int64, between func() []string) (map[int64]int64, map[string]bool, error) {
 	out := make(map[int64]int64, len(ids))
-	rows, err := s.db.Pool.Query(ctx, `SELECT id, views FROM videos WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
+	recorded := map[string]bool{}
+	err := pgx.BeginTxFunc(ctx, s.db.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, views FROM videos WHERE id = ANY($1)`, ids)
+		if err != nil {
+			return err
 		}
-		out[id] = n
+		for rows.Next() {
+			var id, n int64
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			out[id] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if between == nil {
+			return nil
+		}
+		fids := between()
+		if len(fids) == 0 {
+			return nil
+		}
+		rows, err = tx.Query(ctx, `SELECT flush_id FROM view_flushes WHERE flush_id = ANY($1)`, fids)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var f string
+			if err := rows.Scan(&f); err != nil {
+				return err
+			}
+			recorded[f] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, nil, mapErr(err)
 	}
-	return out, mapErr(rows.Err())
+	return out, recorded, nil
 }
 
 // Apply adds a flushed batch in one transaction with set-based SQL: one

@@ -136,27 +136,29 @@ func (c *ViewCounter) Count(ctx context.Context, h views.Hit) (views.Outcome, er
 	return 0, fmt.Errorf("redis: count view: unexpected answer %d", n)
 }
 
-// pendingScript sums the pending hash and every swapped hash for the given
-// videos. KEYS: 1 pending, 2 flushing set; ARGV: 1 flush key prefix, 2.. fields.
+// pendingScript reads the given videos' fields from the pending hash and
+// from every swapped hash. KEYS: 1 pending, 2 flushing set; ARGV: 1 flush
+// key prefix, 2.. fields. Returns {main counts, id1, counts1, id2, ...}.
 // The swapped keys are named from the set; they share the hash tag.
 var pendingScript = goredis.NewScript(`
 local fields = {}
 for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
-local sums = redis.call('HMGET', KEYS[1], unpack(fields))
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local vals = redis.call('HMGET', ARGV[1] .. id, unpack(fields))
-  for i = 1, #fields do
-    if vals[i] then sums[i] = (tonumber(sums[i]) or 0) + tonumber(vals[i]) end
-  end
+local function nums(vals)
+  for i = 1, #fields do vals[i] = tonumber(vals[i]) or 0 end
+  return vals
 end
-for i = 1, #fields do sums[i] = tonumber(sums[i]) or 0 end
-return sums`)
+local out = {nums(redis.call('HMGET', KEYS[1], unpack(fields)))}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  out[#out + 1] = id
+  out[#out + 1] = nums(redis.call('HMGET', ARGV[1] .. id, unpack(fields)))
+end
+return out`)
 
 // Pending implements views.Counter.
-func (c *ViewCounter) Pending(ctx context.Context, ids []int64) (map[int64]int64, error) {
-	out := make(map[int64]int64, len(ids))
+func (c *ViewCounter) Pending(ctx context.Context, ids []int64) (views.Pending, error) {
+	p := views.Pending{Main: make(map[int64]int64), Swapped: make(map[string]map[int64]int64)}
 	if len(ids) == 0 {
-		return out, nil
+		return p, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -170,17 +172,36 @@ func (c *ViewCounter) Pending(ctx context.Context, ids []int64) (map[int64]int64
 		for _, id := range part {
 			args = append(args, strconv.FormatInt(id, 10))
 		}
-		vals, err := pendingScript.Run(ctx, c.rdb, []string{c.key("pending"), c.key("flushing")}, args...).Int64Slice()
+		res, err := pendingScript.Run(ctx, c.rdb, []string{c.key("pending"), c.key("flushing")}, args...).Slice()
 		if err != nil {
-			return nil, fmt.Errorf("redis: pending views: %w", err)
+			return p, fmt.Errorf("redis: pending views: %w", err)
 		}
-		for i, id := range part {
-			if i < len(vals) && vals[i] != 0 {
-				out[id] += vals[i]
+		if len(res) == 0 {
+			return p, fmt.Errorf("redis: pending views: empty answer")
+		}
+		addCounts(p.Main, part, res[0])
+		for i := 1; i+1 < len(res); i += 2 {
+			fid, _ := res[i].(string)
+			m := p.Swapped[fid]
+			if m == nil {
+				m = make(map[int64]int64)
+				p.Swapped[fid] = m
+			}
+			addCounts(m, part, res[i+1])
+		}
+	}
+	return p, nil
+}
+
+func addCounts(m map[int64]int64, ids []int64, vals any) {
+	vs, _ := vals.([]any)
+	for i, id := range ids {
+		if i < len(vs) {
+			if n, ok := vs[i].(int64); ok && n != 0 {
+				m[id] += n
 			}
 		}
 	}
-	return out, nil
 }
 
 // UniqueViewers estimates the distinct viewers of a video ever counted
