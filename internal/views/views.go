@@ -62,6 +62,7 @@ const (
 	OutcomeCounted     Outcome = iota // counted: dedup key set, pending counters incremented
 	OutcomeDuplicate                  // the viewer's view of this video already counted in the window
 	OutcomeRateLimited                // the IP is over its hourly cap; nothing was written
+	OutcomeReplayed                   // this very token already counted; nothing was written
 )
 
 // Hit is one view to count.
@@ -113,7 +114,8 @@ type Pending struct {
 type Counter interface {
 	// Count deduplicates and counts one hit in one atomic step. A replay of
 	// a token that already counted answers OutcomeCounted again without
-	// counting twice, so a client that lost the answer may retry.
+	// counting twice (OutcomeReplayed), so a client that lost the answer
+	// may retry.
 	Count(ctx context.Context, h Hit) (Outcome, error)
 	// Pending returns, per video, views counted and not yet flushed: in the
 	// pending set and in each set swapped aside and not yet dropped.
@@ -279,6 +281,8 @@ func (s *Service) Report(ctx context.Context, publicID string, viewer Viewer, to
 		return s.reject(ReasonDuplicate), nil
 	case OutcomeRateLimited:
 		return s.reject(ReasonRateLimited), nil
+	case OutcomeReplayed:
+		return Result{Counted: true}, nil // the answer a lost first reply would have given
 	}
 	s.metrics.counted.Inc()
 	return Result{Counted: true}, nil

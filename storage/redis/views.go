@@ -126,8 +126,10 @@ func (c *ViewCounter) Count(ctx context.Context, h views.Hit) (views.Outcome, er
 		return 0, fmt.Errorf("redis: count view: %w", err)
 	}
 	switch n {
-	case 0, 3:
+	case 0:
 		return views.OutcomeCounted, nil
+	case 3:
+		return views.OutcomeReplayed, nil
 	case 1:
 		return views.OutcomeDuplicate, nil
 	case 2:
