@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ucc-video/ucc/internal/errs"
@@ -173,6 +174,45 @@ type Service struct {
 	store   Store
 	metrics *Metrics
 	now     func() time.Time
+	cache   videoCache
+}
+
+// videoCacheTTL is how long a looked-up video is reused for play and
+// report requests: a change of visibility or status applies within it.
+const videoCacheTTL = 2 * time.Second
+
+// videoCacheMax bounds the cache; it is emptied when full.
+const videoCacheMax = 50_000
+
+// videoCache keeps recent video lookups so a burst of reports on a popular
+// video costs no PostgreSQL round trip each.
+type videoCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedVideo
+}
+
+type cachedVideo struct {
+	v       Video
+	expires time.Time
+}
+
+func (c *videoCache) get(id string, now time.Time) (Video, bool) {
+	c.mu.RLock()
+	e, ok := c.m[id]
+	c.mu.RUnlock()
+	if !ok || now.After(e.expires) {
+		return Video{}, false
+	}
+	return e.v, true
+}
+
+func (c *videoCache) put(id string, v Video, now time.Time) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= videoCacheMax {
+		c.m = make(map[string]cachedVideo)
+	}
+	c.m[id] = cachedVideo{v: v, expires: now.Add(videoCacheTTL)}
+	c.mu.Unlock()
 }
 
 // NewService returns a Service; metrics may be nil, now nil means time.Now.
@@ -213,7 +253,13 @@ func (s *Service) video(ctx context.Context, publicID string, viewer Viewer) (Vi
 	if !videos.ValidPublicID(publicID) {
 		return Video{}, errNoVideo
 	}
-	v, err := s.videos.CountableVideo(ctx, publicID)
+	v, ok := s.cache.get(publicID, s.now())
+	var err error
+	if !ok {
+		if v, err = s.videos.CountableVideo(ctx, publicID); err == nil {
+			s.cache.put(publicID, v, s.now())
+		}
+	}
 	if errors.Is(err, errs.ErrNotFound) || err == nil && !v.viewable(viewer) {
 		return Video{}, errNoVideo
 	}
