@@ -64,6 +64,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err := app.startJobs(ctx, cfg, runWorkers); err != nil {
 		return err
 	}
+	if runWorkers {
+		app.startViewFlusher(cfg)
+		defer app.stopViewFlusher()
+	}
 
 	var srv *http.Server
 	errc := make(chan error, 1)
@@ -105,6 +109,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			log.Warn("HTTP shutdown", "err", err)
 		}
 	}
+	app.stopViewFlusher()
 	app.stopJobs(sctx)
 	log.Info("stopped")
 	return nil
@@ -123,6 +128,7 @@ type app struct {
 	// community: lists, search, comments, likes, subscriptions.
 	community *community.Service
 	uploads   *uploads.Service
+	views     *viewsParts
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -161,6 +167,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		a.close()
 		return nil, err
 	}
+	a.views = openViews(ctx, cfg, a)
 	return a, nil
 }
 
@@ -240,14 +247,16 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		BaseURL: cfg.BaseURL, SecretKey: cfg.SecretKey, CookieSecure: cfg.CookieSecure,
 		TrustedProxies: cfg.TrustedProxies, MediaOrigins: media, Version: version,
 	}, web.Deps{
-		Log:       a.log,
-		Accounts:  a.accounts,
-		Videos:    a.videos,
-		Community: a.community,
-		Uploads:   a.uploads,
-		Registry:  a.registry,
-		Templates: templates.FS,
-		Static:    static.FS,
+		Log:        a.log,
+		Accounts:   a.accounts,
+		Videos:     a.videos,
+		Community:  a.community,
+		Uploads:    a.uploads,
+		Views:      a.views.service,
+		ViewCounts: a.views.service,
+		Registry:   a.registry,
+		Templates:  templates.FS,
+		Static:     static.FS,
 		ReadyChecks: []web.ReadyCheck{
 			{Name: "postgres", Check: a.db.Ping},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},

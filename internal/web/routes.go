@@ -37,4 +37,5 @@ func (s *Server) routes() {
 	s.videoRoutes(e, api)
 	s.communityRoutes(e, api)
 	s.uploadRoutes(e, api)
+	s.viewRoutes(api)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
+	"github.com/ucc-video/ucc/internal/views"
 )
 
 // Config holds the settings the web layer needs.
@@ -46,6 +47,7 @@ type Deps struct {
 	ViewCounts  ViewCounts         // displayed view counts (PostgreSQL + pending); nil: PostgreSQL totals only
 	Uploads     *uploads.Service   // resumable (tus) uploads
 	Registry    *prometheus.Registry
+	Views       *views.Service // view counting (nil: the view routes are not registered)
 	ReadyChecks []ReadyCheck
 	Templates   fs.FS
 	Static      fs.FS
