@@ -257,7 +257,7 @@ func (s *Revenue) Approve(ctx context.Context, key string, at time.Time, by reve
 			return revErr(err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account, creator_id, side, amount_minor)
-			SELECT $1, a, NULL, s, $2 FROM (VALUES ('cash', 'D'), ('revenue', 'C')) v (a, s) WHERE $2 > 0`, revTx, p.Revenue); err != nil {
+			SELECT $1, a, NULL, s, $2::bigint FROM (VALUES ('cash', 'D'), ('revenue', 'C')) v (a, s) WHERE $2::bigint > 0`, revTx, p.Revenue); err != nil {
 			return revErr(err)
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (period_id, kind, currency, memo, created_by, created_at)
@@ -266,8 +266,8 @@ func (s *Revenue) Approve(ctx context.Context, key string, at time.Time, by reve
 			return revErr(err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account, creator_id, side, amount_minor)
-			SELECT $1, 'revenue', NULL, 'D', $3 WHERE $3 > 0
-			UNION ALL SELECT $1, 'platform_share', NULL, 'C', $4 WHERE $4 > 0
+			SELECT $1::bigint, 'revenue', NULL::bigint, 'D', $3::bigint WHERE $3::bigint > 0
+			UNION ALL SELECT $1, 'platform_share', NULL, 'C', $4::bigint WHERE $4::bigint > 0
 			UNION ALL (SELECT $1, 'creator_payable:' || creator_id, creator_id, 'C', amount_minor
 				FROM revenue_payouts WHERE period_id = $2 AND amount_minor > 0 ORDER BY creator_id)`,
 			allocTx, p.ID, p.Revenue, p.Platform); err != nil {
@@ -318,13 +318,13 @@ func (s *Revenue) MarkPaid(ctx context.Context, key string, creatorID int64, ref
 		}
 		tag, err := tx.Exec(ctx, `
 			WITH paid AS (
-				UPDATE revenue_payouts SET paid_at = $3, payment_reference = $4
-				WHERE period_id = $2 AND paid_at IS NULL AND payable_minor > 0 AND ($5 = 0 OR creator_id = $5)
+				UPDATE revenue_payouts SET paid_at = $3::timestamptz, payment_reference = $4::text
+				WHERE period_id = $2 AND paid_at IS NULL AND payable_minor > 0 AND ($5::bigint = 0 OR creator_id = $5::bigint)
 				RETURNING creator_id, payable_minor
 			)
 			INSERT INTO ledger_entries (transaction_id, account, creator_id, side, amount_minor)
-			SELECT $1, 'creator_payable:' || creator_id, creator_id, 'D', payable_minor FROM paid
-			UNION ALL SELECT $1, 'cash', NULL, 'C', payable_minor FROM paid`,
+			SELECT $1::bigint, 'creator_payable:' || creator_id, creator_id, 'D', payable_minor FROM paid
+			UNION ALL SELECT $1::bigint, 'cash', NULL, 'C', payable_minor FROM paid`,
 			txID, p.ID, at, reference, creatorID)
 		if err != nil {
 			return revErr(err)

@@ -62,7 +62,7 @@ BEGIN
             END IF;
             RETURN OLD;
         END IF;
-        IF OLD.status IN ('approved', 'paid') AND (
+        IF OLD.status IN ('approved', 'paid') AND ((
             NEW.period, NEW.revenue_minor, NEW.currency, NEW.creator_share_bps, NEW.view_threshold,
             NEW.min_payout_minor, NEW.total_views, NEW.eligible_views, NEW.eligible_count,
             NEW.creator_count, NEW.pool_minor, NEW.platform_minor, NEW.result_digest, NEW.approved_at)
@@ -70,7 +70,7 @@ BEGIN
             OLD.period, OLD.revenue_minor, OLD.currency, OLD.creator_share_bps, OLD.view_threshold,
             OLD.min_payout_minor, OLD.total_views, OLD.eligible_views, OLD.eligible_count,
             OLD.creator_count, OLD.pool_minor, OLD.platform_minor, OLD.result_digest, OLD.approved_at)
-            OR NEW.status NOT IN ('approved', 'paid') THEN
+            OR NEW.status NOT IN ('approved', 'paid')) THEN
             RAISE EXCEPTION 'revenue period % is approved and immutable', OLD.period USING ERRCODE = 'P0001';
         END IF;
         RETURN NEW;
