@@ -21,6 +21,7 @@ import (
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/objects"
+	"github.com/ucc-video/ucc/internal/revenue"
 	"github.com/ucc-video/ucc/internal/videos"
 	"github.com/ucc-video/ucc/internal/web"
 	"github.com/ucc-video/ucc/static"
@@ -118,6 +119,7 @@ type app struct {
 	river    *river.Client[pgx.Tx]
 	accounts *accounts.Service
 	videos   *videos.Service
+	revenue  *revenue.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -147,6 +149,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	acfg.LoginLimit = cfg.LoginRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
 	a.videos = videos.NewService(postgres.NewVideos(a.db), videos.NewMedia(a.store, 6*time.Hour), time.Now)
+	a.revenue = revenue.NewService(postgres.NewRevenue(a.db), time.Now)
 	return a, nil
 }
 
@@ -173,6 +176,7 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 	if runWorkers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &accounts.CleanupWorker{Service: a.accounts})
+		river.AddWorker(workers, &revenue.CalculateWorker{Service: a.revenue})
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.PeriodicJobs = []*river.PeriodicJob{accounts.CleanupPeriodicJob()}
@@ -218,6 +222,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		Log:       a.log,
 		Accounts:  a.accounts,
 		Videos:    a.videos,
+		Revenue:   a.revenue,
 		Registry:  a.registry,
 		Templates: templates.FS,
 		Static:    static.FS,

@@ -80,3 +80,30 @@ func MaskRef(ref string) string {
 	}
 	return strings.Repeat("*", len(r)-4) + string(r[len(r)-4:])
 }
+
+// ParseAmount reads a decimal amount in currency's exponent ("12.34" USD →
+// 1234, "1500" KRW → 1500) into minor units. More decimals than the
+// currency has are refused rather than rounded.
+func ParseAmount(s, currency string) (int64, error) {
+	exp, err := CurrencyExponent(currency)
+	if err != nil {
+		return 0, err
+	}
+	s = strings.TrimSpace(s)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, hasDot := strings.Cut(s, ".")
+	bad := errs.Invalid("invalid_amount", "%q is not an amount in %s (at most %d decimal places, e.g. %s)", s, currency, exp, FormatMinor(123456, exp))
+	if whole == "" || (hasDot && frac == "") || len(frac) > exp || strings.Trim(whole+frac, "0123456789") != "" {
+		return 0, bad
+	}
+	frac += strings.Repeat("0", exp-len(frac))
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil {
+		return 0, bad
+	}
+	if neg {
+		n = -n
+	}
+	return n, nil
+}

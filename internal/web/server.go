@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/revenue"
 	"github.com/ucc-video/ucc/internal/videos"
 )
 
@@ -40,6 +41,7 @@ type Deps struct {
 	Log         *slog.Logger
 	Accounts    *accounts.Service
 	Videos      *videos.Service
+	Revenue     *revenue.Service // revenue sharing; nil leaves its routes out
 	Registry    *prometheus.Registry
 	ReadyChecks []ReadyCheck
 	Templates   fs.FS
