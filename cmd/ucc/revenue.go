@@ -8,6 +8,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
 	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/revenue"
 	"github.com/ucc-video/ucc/storage/postgres"
@@ -21,7 +24,7 @@ import (
 const testHoldEnv = "UCC_TEST_REVENUE_HOLD"
 
 const revenueUsage = `Usage:
-  ucc revenue calculate --period YYYY-MM   calculate (or recalculate) a period's draft
+  ucc revenue calculate --period YYYY-MM [--enqueue]   calculate (or recalculate) a period's draft, here or as a River job
   ucc revenue verify                       recompute the ledger invariants; exit 1 if one fails
   ucc revenue report --period YYYY-MM [--format csv|json]   print a period's payout report`
 
@@ -37,6 +40,7 @@ func runRevenue(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	fs := newFlagSet("revenue "+action, "revenue "+action+" [flags]", stdout)
 	period := fs.String("period", "", "the month, YYYY-MM (calculate, report)")
 	format := fs.String("format", "csv", "report format: csv or json")
+	enqueue := fs.Bool("enqueue", false, "calculate: queue a River job for the workers of `ucc serve` instead of running here")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -67,6 +71,21 @@ func runRevenue(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 
 	switch action {
 	case "calculate":
+		if *enqueue {
+			if _, err := svc.Period(ctx, *period); err != nil {
+				return err
+			}
+			client, err := river.NewClient(riverpgxv5.New(db.Pool), &river.Config{})
+			if err != nil {
+				return err
+			}
+			res, err := client.Insert(ctx, revenue.CalculateArgs{Period: *period}, nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "queued job %d (revenue.calculate %s)%s\n", res.Job.ID, *period, map[bool]string{true: "; one was already queued", false: ""}[res.UniqueSkippedAsDuplicate])
+			return nil
+		}
 		if v := os.Getenv(testHoldEnv); v != "" {
 			hold, err := time.ParseDuration(v)
 			if err != nil {

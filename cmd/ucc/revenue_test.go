@@ -177,6 +177,17 @@ func TestRevenueCLIKilledMidRun(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "FAIL 2024-05") {
 		t.Fatalf("verify after tampering: exit %d\n%s", code, errOut)
 	}
+	// --enqueue queues the River job (once) instead of running here.
+	out, errOut, code = run(nil, "revenue", "calculate", "--period", "2024-05", "--enqueue")
+	if code != 0 || !strings.HasPrefix(out, "queued job") {
+		t.Fatalf("enqueue: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if out, _, _ = run(nil, "revenue", "calculate", "--period", "2024-05", "--enqueue"); !strings.Contains(out, "already queued") {
+		t.Fatalf("second enqueue: %s", out)
+	}
+	if n := count(`SELECT count(*) FROM river_job WHERE kind = 'revenue.calculate' AND args->>'period' = '2024-05'`); n != 1 {
+		t.Fatalf("%d queued jobs", n)
+	}
 	// Usage errors exit 2.
 	if _, _, code := run(nil, "revenue", "calculate"); code != 2 {
 		t.Fatalf("missing --period: exit %d", code)

@@ -25,7 +25,7 @@ func (CalculateArgs) Kind() string { return "revenue.calculate" }
 // InsertOpts keeps one queued calculation per period.
 func (CalculateArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
 }
 
 // CalculateWorker runs CalculateArgs.

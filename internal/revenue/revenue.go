@@ -15,6 +15,40 @@
 // → approved (the ledger gets a revenue and an allocation transaction and the
 // figures freeze) → paid (each payable line got a payment transaction). A
 // later correction is an adjustment: a new ledger transaction.
+//
+// Design decisions:
+//
+//   - Drafts are not in the ledger. A calculation writes revenue_payouts
+//     rows (one per creator, unique on period and creator) and the period's
+//     totals; recalculating a draft replaces those rows. Only approval posts
+//     to the ledger (ledger_transactions/ledger_entries), which is
+//     append-only: triggers refuse UPDATE, DELETE and TRUNCATE, and a
+//     statement trigger refuses any INSERT whose transactions do not
+//     balance. Triggers also freeze an approved period's figures and lines.
+//   - Accounts: cash, revenue, platform_share and creator_payable:<id>.
+//     Approval posts "revenue" (Dr cash R, Cr revenue R) and "allocation"
+//     (Dr revenue R, Cr platform_share R−E, Cr creator_payable each amount);
+//     a payment posts Dr creator_payable, Cr cash; an adjustment moves an
+//     amount between platform_share and creator_payable. A creator's balance
+//     is the ledger sum of their creator_payable account.
+//   - Carried balance into period P (per currency) = the creator's ledger
+//     balance over earlier periods minus payable lines of earlier approved
+//     periods not yet paid (those are paid by their own period, so they are
+//     never counted twice). Approval refuses a draft whose carried balances
+//     changed since it was calculated (409 stale_draft: recalculate).
+//   - One run at a time: Calculate and Approve take
+//     pg_try_advisory_xact_lock(0x72657601, YYYYMM) first; a second run gets
+//     ErrConflict "a calculation for 2026-10 is already running". Everything
+//     happens in one transaction, so a crash leaves nothing behind.
+//   - Where it runs: the API's calculate runs synchronously in the request
+//     (finance sees the totals or the conflict at once); the same
+//     Service.Calculate runs as the River job CalculateArgs
+//     (`ucc revenue calculate --enqueue`) and in the foreground from
+//     `ucc revenue calculate`. A period can be calculated only once its
+//     month has ended (by the injected clock).
+//   - Determinism: the inputs are ordered by creator id and the output is
+//     pure integer arithmetic, so the same buckets give byte-identical
+//     payout rows, CSV and JSON; Allocation.Digest fingerprints a result.
 package revenue
 
 import (

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/revenue"
 	"github.com/ucc-video/ucc/storage/postgres"
@@ -549,4 +551,25 @@ func TestRevenueProperty(t *testing.T) {
 		}
 	}
 	e.verifyOK()
+}
+
+func TestRevenueCalculateWorker(t *testing.T) {
+	e := newRevEnv(t)
+	c := e.creator("worker")
+	e.views(c, 1, "2026-10-02", 10)
+	e.period("2026-10", 1000, "USD", 5500, 0, 0)
+	w := &revenue.CalculateWorker{Service: e.svc}
+	job := &river.Job[revenue.CalculateArgs]{Args: revenue.CalculateArgs{Period: "2026-10"}}
+	if err := w.Work(e.ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := e.svc.Period(e.ctx, "2026-10"); p.Status != revenue.StatusCalculated || p.Pool != 550 {
+		t.Fatalf("after the job: %+v", p)
+	}
+	e.approve("2026-10")
+	// An approved period cancels the job rather than retrying forever.
+	var cancel *river.JobCancelError
+	if err := w.Work(e.ctx, job); !errors.As(err, &cancel) {
+		t.Fatalf("approved period: %v", err)
+	}
 }
