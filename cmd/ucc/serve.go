@@ -22,6 +22,7 @@ import (
 	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/objects"
+	"github.com/ucc-video/ucc/internal/revenue"
 	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
 	"github.com/ucc-video/ucc/internal/web"
@@ -129,6 +130,7 @@ type app struct {
 	community *community.Service
 	uploads   *uploads.Service
 	views     *viewsParts
+	revenue   *revenue.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -168,6 +170,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	a.views = openViews(ctx, cfg, a)
+	a.revenue = revenue.NewService(postgres.NewRevenue(a.db), time.Now)
 	return a, nil
 }
 
@@ -196,6 +199,7 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 		river.AddWorker(workers, &accounts.CleanupWorker{Service: a.accounts})
 		river.AddWorker(workers, videos.NewTranscodeWorker(a.videos))
 		river.AddWorker(workers, &videos.SweepWorker{Service: a.videos})
+		river.AddWorker(workers, &revenue.CalculateWorker{Service: a.revenue})
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.PeriodicJobs = []*river.PeriodicJob{accounts.CleanupPeriodicJob()}
@@ -257,6 +261,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		Registry:   a.registry,
 		Templates:  templates.FS,
 		Static:     static.FS,
+		Revenue:    a.revenue,
 		ReadyChecks: []web.ReadyCheck{
 			{Name: "postgres", Check: a.db.Ping},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},

@@ -38,4 +38,5 @@ func (s *Server) routes() {
 	s.communityRoutes(e, api)
 	s.uploadRoutes(e, api)
 	s.viewRoutes(api)
+	s.revenueRoutes(e, api)
 }
