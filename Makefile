@@ -61,8 +61,10 @@ test: ## run all tests against real PostgreSQL, Redis and a throw-away MinIO
 bench: ## measure the hot paths against same-run baselines; prints the table and writes BENCHMARKS.md
 	$(GO) run ./cmd/testenv -- $(GO) run ./cmd/bench $(BENCHFLAGS)
 
-bench-go: ## in-process Go benchmarks (go test -bench), e.g. the watch page with 1,000 comments against a bare gin handler
-	$(GO) test -run '^$$' -bench . -benchtime 2s $(PKGS)
+bench-go: ## in-process Go benchmarks: watch page and view report vs bare gin, 1M-view flush vs COPY, revenue vs GROUP BY
+	$(GO) test -run '^$$' -bench 'BareGin|ReportView|WatchPage' -benchtime=3s ./internal/web/
+	$(GO) test -run '^$$' -bench 'Flush1M|Copy100kRows' -benchtime=3x ./storage/postgres/
+	$(GO) test -run '^$$' -bench '^BenchmarkRevenue$$' -benchtime 3x -timeout 60m ./storage/postgres/
 
 vet: ## go vet
 	$(GO) vet ./...
