@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/ucc-video/ucc/internal/revenue"
+	"github.com/ucc-video/ucc/storage/postgres"
 )
 
 // timeRuns times fn Runs times, calling prepare (untimed) before each run.
@@ -28,15 +29,8 @@ func (b *bench) timeRuns(ctx context.Context, what string, prepare, fn func(cont
 	return s, nil
 }
 
-// revenueCalc runs UCC's revenue calculation for the period starting at
-// period; nil while the revenue feature has not landed.
-var revenueCalc func(ctx context.Context, b *bench, period time.Time) error
-
 func (b *bench) revenueRow(ctx context.Context) (row, error) {
 	sz := b.opts.Size
-	if revenueCalc == nil {
-		return row{}, notAvailable("the revenue feature has not landed")
-	}
 	period := revenuePeriod(time.Now(), sz.RevenueDays)
 	t0 := time.Now()
 	if err := seedBuckets(ctx, b.db.Pool, b.cat, period, sz.RevenueDays); err != nil {
@@ -51,6 +45,10 @@ func (b *bench) revenueRow(ctx context.Context) (row, error) {
 	b.logf("  seeded %d daily buckets for %s in %s", sz.RevenueDays*b.cat.Videos, period.Format("2006-01"), time.Since(t0).Round(100*time.Millisecond))
 
 	end := period.AddDate(0, 1, 0)
+	var total int
+	if err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM video_views_daily`).Scan(&total); err != nil {
+		return row{}, err
+	}
 	var groups int
 	base, err := b.timeRuns(ctx, "GROUP BY baseline", nil, func(ctx context.Context) error {
 		rows, err := b.db.Pool.Query(ctx, `
@@ -70,17 +68,33 @@ func (b *bench) revenueRow(ctx context.Context) (row, error) {
 	if err != nil {
 		return row{}, err
 	}
+	// UCC: revenue.Service.Calculate in-process, as `ucc revenue calculate`
+	// and the River revenue job call it.
+	svc := revenue.NewService(postgres.NewRevenue(&postgres.DB{Pool: b.db.Pool}), time.Now)
+	key := period.Format("2006-01")
+	amount := int64(100_000_000_00) // 100,000,000.00 USD of net ad revenue
+	if _, err := svc.CreatePeriod(ctx, revenue.Actor{Name: "bench"}, revenue.NewPeriod{Period: key, Revenue: &amount, Currency: "USD"}); err != nil {
+		return row{}, fmt.Errorf("create period %s: %w", key, err)
+	}
+	var p revenue.Period
 	ucc, err := b.timeRuns(ctx, "revenue calculation", nil, func(ctx context.Context) error {
-		return revenueCalc(ctx, b, period)
+		var err error
+		p, err = svc.Calculate(ctx, revenue.Actor{Name: "bench"}, key)
+		if err == nil && p.CreatorCount != groups {
+			err = fmt.Errorf("the calculation saw %d creators, the GROUP BY %d", p.CreatorCount, groups)
+		}
+		return err
 	})
 	if err != nil {
 		return row{}, err
 	}
 	return row{
 		Figures: []figure{{Name: "seconds", Unit: unitSeconds, UCC: ucc, Base: base}},
-		Notes: []string{fmt.Sprintf("period %s, %d daily buckets; the baseline sums them per creator (%d groups) and reads the result",
-			period.Format("2006-01"), sz.RevenueDays*b.cat.Videos, groups)},
+		Notes: []string{
+			fmt.Sprintf("period %s, %s daily buckets in it (%s buckets in the table); %d of %d creators eligible (threshold %s lifetime views), pool %d of %d minor units",
+				key, thousands(sz.RevenueDays*b.cat.Videos), thousands(total), p.EligibleCount, p.CreatorCount, thousands(int(p.Threshold)), p.Pool, p.Revenue),
+			"the calculation is revenue.Service.Calculate in-process (the code `ucc revenue calculate` runs): its set-based query, the largest-remainder allocation and the draft payout rows written in one transaction; recalculating a draft period replaces its rows",
+			fmt.Sprintf("the baseline is `SELECT creator_id, sum(views) FROM video_views_daily WHERE day in the period GROUP BY creator_id`, read to the end (%d groups)", groups),
+		},
 	}, nil
 }
-
-var _ = pgx.Identifier{}

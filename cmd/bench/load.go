@@ -104,6 +104,9 @@ func runLoad(ctx context.Context, client *http.Client, conns int, d time.Duratio
 					}
 					continue
 				}
+				if req.Header.Get("User-Agent") == "" {
+					req.Header.Set("User-Agent", browserUA)
+				}
 				t0 := time.Now()
 				n, status, err := do(client, req)
 				lat := time.Since(t0)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -210,23 +209,6 @@ func (b *bench) searchRow(ctx context.Context) (row, error) {
 	figs, notes, err := b.httpCompare(ctx, b.opts.Conns, q, http.StatusOK, get(b.baseURL+"/page", nil), http.StatusOK)
 	notes = append([]string{fmt.Sprintf("one-word queries, each matching about %d of %d titles", b.cat.Videos/len(searchWords), b.cat.Videos)}, notes...)
 	return row{Figures: figs, Notes: notes}, err
-}
-
-func (b *bench) viewRow(ctx context.Context) (row, error) {
-	req, _ := http.NewRequest(http.MethodPost, b.uccURL+"/api/v1/videos/"+b.cat.WatchVideo+"/views", bytes.NewReader([]byte("{}")))
-	req.Header.Set("Content-Type", "application/json")
-	if err := b.probe(ctx, req, http.StatusNoContent, "the view-counting feature"); err != nil {
-		return row{}, err
-	}
-	return row{}, notAvailable("the bench does not drive the view report yet")
-}
-
-func (b *bench) mixedRow(ctx context.Context) (row, error) {
-	req, _ := http.NewRequest(http.MethodGet, b.uccURL+"/watch/"+b.cat.WatchVideo, nil)
-	if err := b.probe(ctx, req, http.StatusOK, "the community feature (watch page)"); err != nil {
-		return row{}, err
-	}
-	return row{}, notAvailable("the bench does not drive the mixed load yet")
 }
 
 // oneLine shortens a response body for an error message.

@@ -123,6 +123,9 @@ func formatValue(v float64, u unit) string {
 		}
 		return fmt.Sprintf("%.1f", v)
 	case unitSeconds:
+		if v < 1 {
+			return fmt.Sprintf("%.3f", v)
+		}
 		if v < 10 {
 			return fmt.Sprintf("%.2f", v)
 		}
