@@ -54,6 +54,14 @@ func (r loadResult) RPS() float64 {
 	return float64(r.Requests) / r.Elapsed.Seconds()
 }
 
+// GoodRPS is requests answered as wanted per second.
+func (r loadResult) GoodRPS() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Requests-r.Errors) / r.Elapsed.Seconds()
+}
+
 // ErrorRate is the fraction of requests that failed.
 func (r loadResult) ErrorRate() float64 {
 	if r.Requests == 0 {

@@ -82,6 +82,7 @@ type options struct {
 	Out         string // BENCHMARKS.md path; "" = <module root>/BENCHMARKS.md, "-" = none
 	Rows        map[string]bool
 	Verbose     bool
+	Keep        bool
 	MixedLength time.Duration
 }
 
@@ -101,6 +102,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	out := fl.String("out", "", "where to write BENCHMARKS.md (default: the repository root; - for nowhere)")
 	rows := fl.String("rows", "all", "comma-separated rows to run: "+strings.Join(rowKeys, ","))
 	verbose := fl.Bool("v", false, "log progress in detail")
+	keep := fl.Bool("keep", false, "keep the database (and print its name) instead of dropping it, to look at the seeded data")
 	if err := fl.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -142,7 +144,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if *conns < 1 || *conns > 4096 {
 		return options{}, fmt.Errorf("-conns must be 1 to 4096, got %d", *conns)
 	}
-	o := options{Size: p, Conns: *conns, Out: *out, Verbose: *verbose, MixedLength: *mixed, Rows: map[string]bool{}}
+	o := options{Size: p, Conns: *conns, Out: *out, Verbose: *verbose, Keep: *keep, MixedLength: *mixed, Rows: map[string]bool{}}
 	if o.MixedLength == 0 {
 		o.MixedLength = 2 * p.Duration
 	}

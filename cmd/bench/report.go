@@ -174,5 +174,7 @@ const methodText = `- ` + "`ucc`" + ` is built with ` + "`go build -trimpath`" +
   connection, sending back to back for a fixed time; requests/s counts completed requests, p50/p99 are over every request of the run.
   Client, servers, PostgreSQL, Redis and MinIO share the same cores, so figures are lower than on a dedicated load-generator setup;
   the ratio is the figure to compare.
-- A run with more than 1% failed requests fails its row instead of reporting a number.
+- requests/s counts requests answered with the expected status; when UCC requests failed (errors, timeouts after 30 s),
+  the row shows their share as "failed requests" and the notes give the first error. A baseline run with more than 1%
+  failures, or a UCC run where every request failed, fails the row instead of reporting a number.
 `

@@ -355,7 +355,10 @@ func (b *bench) cleanup() {
 			b.logf("remove bucket %s: %v", b.bucket, err)
 		}
 	}
-	if b.db != nil {
+	if b.db != nil && b.opts.Keep {
+		b.db.Pool.Close()
+		b.logf("kept database %s (drop it with: psql -c 'DROP DATABASE %s')", b.db.Name, b.db.Name)
+	} else if b.db != nil {
 		if err := b.db.drop(ctx); err != nil {
 			b.logf("drop database %s: %v", b.db.Name, err)
 		}
