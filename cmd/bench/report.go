@@ -162,12 +162,18 @@ func orUnknown(s string) string {
 	return s
 }
 
-const methodText = `- ` + "`ucc`" + ` is built with ` + "`go build -trimpath`" + ` and runs as ` + "`ucc serve`" + ` (web and workers in one process, as by default) on a
-  free loopback port, against a fresh PostgreSQL database (` + "`ucc_bench_<random>`" + `, dropped at the end), a fresh Redis key
-  prefix (deleted at the end) and, with MinIO, the ` + "`s3`" + ` driver on a fresh bucket; ` + "`UCC_LOG_LEVEL=error`" + ` keeps request logs out
-  of the measurement, and ` + "`UCC_VIEW_IP_HOURLY_CAP=0`" + ` because every request comes from 127.0.0.1.
+const methodText = `- ` + "`ucc`" + ` is built with ` + "`go build -trimpath`" + ` and runs as ` + "`ucc serve --role web`" + ` on a free loopback port, against
+  a fresh PostgreSQL database (` + "`ucc_bench_<random>`" + `, dropped at the end), a fresh Redis key prefix (deleted at the end)
+  and, with MinIO, the ` + "`s3`" + ` driver on a fresh bucket. The web role is the process that serves the measured paths; the
+  worker role's jobs (transcoding each upload with ffmpeg, the periodic view flush) would compete for the same two cores
+  at random moments, so the flush and the revenue calculation are measured on their own rows, calling the same code
+  in-process. ` + "`UCC_LOG_LEVEL=error`" + ` keeps request logs out of the measurement, ` + "`UCC_VIEW_IP_HOURLY_CAP=0`" + ` because every
+  request comes from 127.0.0.1, and ` + "`UCC_VIEW_MIN_WATCH=1s`" + ` so the mixed load's viewers wait one second, not 30, before
+  reporting.
 - Data is seeded with set-based SQL (` + "`INSERT ... SELECT generate_series`" + ` and COPY), never through the API, except where the
-  API path is what is measured.
+  API path is what is measured, then VACUUM ANALYZEd as autovacuum would. Every video is ready and public with a thumbnail
+  and two renditions, and has daily view buckets for each of the last 7 days (the trending window); the watched video has
+  the comments (half top-level, half replies). Viewer accounts get API tokens inserted by hash, as ` + "`IssueToken`" + ` stores them.
 - The HTTP baselines are a bare gin engine (no middleware) served by the bench binary re-executed as its own process on another
   loopback port: one handler answers 204 (reading and dropping the body), the other executes a static ` + "`html/template`" + ` page of
   24 cards. The load generator is a Go ` + "`net/http`" + ` client in the bench process: N goroutines, each with its own keep-alive

@@ -173,7 +173,7 @@ func (b *bench) setup(ctx context.Context) error {
 	if err := seedComments(ctx, b.db.Pool, b.cat, sz.Comments); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	if _, err := b.db.Pool.Exec(ctx, "ANALYZE comments"); err != nil {
+	if _, err := b.db.Pool.Exec(ctx, "VACUUM ANALYZE comments"); err != nil {
 		return err
 	}
 	b.logf("seeded %d creators, %d videos, %d viewers, %d comments in %s", sz.Creators, sz.Videos, sz.Viewers, sz.Comments, time.Since(t0).Round(100*time.Millisecond))
