@@ -87,7 +87,7 @@ type authzWorld struct {
 	who   [nRoles]*principal // who[anon] is nil
 	spare *principal         // for anonymous log-in
 
-	pubA, unlA, privA, procA, pubB, privB       string // public ids
+	pubA, unlA, privA, procA, pubB, privB        string // public ids
 	pubAID, privAID, pubBID                      int64
 	cmtAonPubB, cmtBonPubA, cmtAonPrivA, cmtVPub int64
 	uploadA                                      string // creator A's tus session
