@@ -132,12 +132,24 @@ func authzServer(t *testing.T) (*testServer, *fs.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.deps.Uploads = uploads.NewService(postgres.NewUploads(ts.db), mp, st, &recordingFinisher{objs: st},
+	ts.deps.Uploads = uploads.NewService(postgres.NewUploads(ts.db), mp, st, tusFinisher{&recordingFinisher{objs: st}, vs},
 		uploads.Config{MaxBytes: 1 << 30, Log: ts.deps.Log}, time.Now)
 	ts.withViews(rdb, prefix)
 	ts.deps.ViewCounts = ts.deps.Views
 	ts.deps.Revenue = revenue.NewService(postgres.NewRevenue(ts.db), time.Now)
 	return ts.start(), st
+}
+
+// tusFinisher is the serve wiring's tus finisher as far as authorization
+// goes: an upload is refused at creation unless the creator may upload
+// (videos.Service.PreflightUpload); completed files are only recorded.
+type tusFinisher struct {
+	*recordingFinisher
+	videos *videos.Service
+}
+
+func (f tusFinisher) PreflightUpload(ctx context.Context, creatorID int64) error {
+	return f.videos.PreflightUpload(ctx, creatorID)
 }
 
 // newAuthzWorld seeds users of every role, channels, videos of every
@@ -593,7 +605,14 @@ func authzRows(w *authzWorld) []authzRow {
 		// creator's session is not found.
 		{route: "OPTIONS /api/v1/uploads", req: same("OPTIONS", "/api/v1/uploads", nil), want: all(204)},
 		{route: "OPTIONS /api/v1/uploads/:id", req: same("OPTIONS", "/api/v1/uploads/"+w.uploadA, nil), want: all(204)},
-		{route: "POST /api/v1/uploads", req: same("POST", "/api/v1/uploads", nil, tusHdr("Upload-Length", "1000")...), want: st(401, 403, 201, 201, 403, 201)},
+		// The admin has no channel: refused before any byte is sent, as the
+		// simple upload refuses it.
+		{route: "POST /api/v1/uploads", req: same("POST", "/api/v1/uploads", nil, tusHdr("Upload-Length", "1000")...), want: st(401, 403, 201, 201, 403, 403),
+			check: func(t *testing.T, r role, res response) {
+				if r == admin && errCode(t, res) != "no_channel" {
+					t.Errorf("admin without a channel: %s, want no_channel", res.Body)
+				}
+			}},
 		{route: "HEAD /api/v1/uploads/:id", req: same("HEAD", "/api/v1/uploads/"+w.uploadA, nil, tusHdr()...), want: st(401, 403, 200, 404, 403, 404)},
 		{route: "PATCH /api/v1/uploads/:id", req: each(func(role) authzReq {
 			return authzReq{"PATCH", "/api/v1/uploads/" + w.upload(A, "scratch"), []byte("0123456789"), tusHdr("Upload-Offset", "0", "Content-Type", "application/offset+octet-stream")}
