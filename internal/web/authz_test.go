@@ -93,6 +93,7 @@ type authzWorld struct {
 	uploadA                                      string // creator A's tus session
 	period                                       string // approved, with payouts for A and B
 	n                                            int    // unique-name counter
+	secrets                                      map[string][]role
 	nextMonth                                    time.Time
 }
 
@@ -108,6 +109,7 @@ var authzSecrets = map[string][]role{
 	"LEGALNAME-B":   {other, finance, admin},
 	"IBAN-B-SECRET": {other},
 	"UPLOADTITLE-A": {owner},
+	"NOWPRIVATE-A":  {owner, admin}, // liked and subscribed to while public, then made private
 	"UNLTITLE-A":    {anon, viewer, owner, other, finance, admin}, // anyone with the link; checked in lists separately
 }
 
@@ -158,6 +160,7 @@ func (f tusFinisher) PreflightUpload(ctx context.Context, creatorID int64) error
 func newAuthzWorld(t *testing.T) *authzWorld {
 	ts, st := authzServer(t)
 	w := &authzWorld{t: t, ts: ts, store: st, nextMonth: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
 	w.who[viewer] = w.principal(accounts.RoleViewer, "")
 	w.who[owner] = w.principal(accounts.RoleCreator, "alpha")
 	w.who[other] = w.principal(accounts.RoleCreator, "bravo")
@@ -183,9 +186,28 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 	w.cmtAonPrivA = w.comment(A, w.privA, "PRIVCOMMENT-A")
 	w.cmtVPub = w.comment(w.who[viewer], w.pubA, "viewer likes it")
 	w.uploadA = w.upload(A, "UPLOADTITLE-A")
+	// The viewer liked a video of A and subscribed to A's channel; then A
+	// made the video private: the viewer's liked list and feed drop it.
+	nowPrivID, nowPriv := w.video(A, "public", "ready", "NOWPRIVATE-A", "")
+	vu := w.who[viewer].user
+	if _, err := ts.deps.Community.React(ctx, &vu, nowPriv, community.ReactionLike); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.deps.Community.Subscribe(ctx, &vu, A.channel, true); err != nil {
+		t.Fatal(err)
+	}
+	w.sql(`UPDATE videos SET visibility = 'private' WHERE id = $1`, nowPrivID)
+
+	// A user's email address is theirs alone.
+	w.secrets = map[string][]role{}
+	for k, v := range authzSecrets {
+		w.secrets[k] = v
+	}
+	for r := viewer; r < nRoles; r++ {
+		w.secrets[w.who[r].user.Email] = []role{r}
+	}
 
 	// Revenue: June 2025 with views for both creators, approved.
-	ctx := context.Background()
 	w.sql(`INSERT INTO video_views_daily (video_id, creator_id, day, views) VALUES ($1, $2, '2025-06-03', 7000), ($3, $4, '2025-06-04', 3000)`,
 		w.pubAID, A.user.ID, w.pubBID, B.user.ID)
 	w.period = "2025-06"
@@ -223,7 +245,7 @@ func (w *authzWorld) principal(r accounts.Role, handle string) *principal {
 	w.t.Helper()
 	ctx := context.Background()
 	email := fmt.Sprintf("%s%d@example.com", r, w.uniq())
-	u, err := w.ts.deps.Accounts.Signup(ctx, email, authzPassword, "User "+email, r)
+	u, err := w.ts.deps.Accounts.Signup(ctx, email, authzPassword, fmt.Sprintf("%s %d", r, w.n), r)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -746,13 +768,13 @@ func (w *authzWorld) send(p *principal, q authzReq) response {
 }
 
 // leaks returns the secrets in the answer that role r may not see.
-func leaks(r role, res response) []string {
+func (w *authzWorld) leaks(r role, res response) []string {
 	var hdr strings.Builder
 	for k, vs := range res.Header {
 		hdr.WriteString(k + ": " + strings.Join(vs, ", ") + "\n")
 	}
 	var out []string
-	for s, allowed := range authzSecrets {
+	for s, allowed := range w.secrets {
 		ok := false
 		for _, a := range allowed {
 			ok = ok || a == r
@@ -814,7 +836,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			case res.StatusCode != want:
 				t.Errorf("%s: status %d, want %d; body %.300s", name, res.StatusCode, want, res.Body)
 			}
-			if l := leaks(r, res); len(l) > 0 {
+			if l := w.leaks(r, res); len(l) > 0 {
 				t.Errorf("%s: the answer (status %d) leaks %v", name, res.StatusCode, l)
 			}
 			if res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusUnauthorized {
