@@ -855,3 +855,72 @@ func TestAuthorizationMatrix(t *testing.T) {
 	t.Logf("authorization matrix: %d routes, %d rows × %d roles = %d requests checked in %s",
 		len(registered), len(rows), nRoles, cells, time.Since(start).Round(time.Millisecond))
 }
+
+// TestAuthorizationPathVariants sends protected routes under spellings a
+// router might treat differently (trailing or doubled slashes, dot
+// segments, encoded slashes, letter case): none may answer with content to
+// someone the route refuses.
+func TestAuthorizationPathVariants(t *testing.T) {
+	w := newAuthzWorld(t)
+	v := w.who[viewer]
+	variants := []string{
+		"/finance/", "//finance", "/finance/.", "/x/../finance", "/FINANCE", "/finance%2F",
+		"/finance/periods/" + w.period + "/", "/static/../finance",
+		"/api/v1/revenue/periods/", "/api/v1//revenue/periods", "/api/v1/revenue/./periods",
+		"/api/v1/revenue%2Fperiods", "/API/V1/REVENUE/PERIODS", "/api/v1/x/../revenue/periods",
+		"/api/v1/revenue/periods/" + w.period + "/payouts.csv/", "/api/v1/revenue/periods/" + w.period + "/payouts%2Ecsv",
+		"/api/v1/me/payout-profile/", "/studio/videos/" + w.privA + "/edit/",
+		"/api/v1/videos/" + w.privA + "/", "/watch/" + w.privA + "/", "/media/videos/" + w.privA + "/720p.mp4/",
+		"/media//videos/" + w.privA + "/720p.mp4", "/media/videos/" + w.privA + "%2F720p.mp4",
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range variants {
+		for _, r := range []role{anon, viewer} {
+			// Follow redirects by hand, keeping the credentials, so a
+			// redirect to the canonical route is followed to its answer.
+			loc, status := path, 0
+			var body []byte
+			for hop := 0; hop < 5; hop++ {
+				req, err := http.NewRequest("GET", w.ts.http.URL+loc, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.URL.Opaque = "//" + req.URL.Host + loc // send the path as written
+				if r == viewer {
+					req.Header.Set("Authorization", "Bearer "+v.token)
+				}
+				res, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = readAll(res)
+				status = res.StatusCode
+				next := res.Header.Get("Location")
+				if status < 300 || status > 399 || next == "" || strings.HasPrefix(next, "/login") {
+					break
+				}
+				if u, err := url.Parse(next); err == nil && u.Host != "" {
+					if u.Host != req.URL.Host {
+						t.Errorf("GET %s as %s: redirected off the site to %s", path, r, next)
+						break
+					}
+					next = u.RequestURI()
+				}
+				loc = next
+			}
+			if status >= 200 && status < 300 {
+				t.Errorf("GET %s as %s: %d with %.200s; the route refuses %s", path, r, status, body, r)
+			}
+			if l := w.leaks(r, response{Response: &http.Response{Header: http.Header{}}, Body: body}); len(l) > 0 {
+				t.Errorf("GET %s as %s leaks %v", path, r, l)
+			}
+		}
+	}
+}
+
+func readAll(res *http.Response) []byte {
+	defer res.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(res.Body)
+	return b.Bytes()
+}
