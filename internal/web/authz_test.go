@@ -109,7 +109,7 @@ var authzSecrets = map[string][]role{
 	"LEGALNAME-B":   {other, finance, admin},
 	"IBAN-B-SECRET": {other},
 	"UPLOADTITLE-A": {owner},
-	"NOWPRIVATE-A":  {owner, admin}, // liked and subscribed to while public, then made private
+	"NOWPRIVATE-A":  {owner, admin},                               // liked and subscribed to while public, then made private
 	"UNLTITLE-A":    {anon, viewer, owner, other, finance, admin}, // anyone with the link; checked in lists separately
 }
 
