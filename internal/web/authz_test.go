@@ -363,7 +363,10 @@ type authzRow struct {
 	fresh bool   // each role acts as a new principal of its kind
 	req   func(r role) authzReq
 	want  [nRoles]int
-	check func(t *testing.T, r role, res response) // extra assertions on the answer
+	// byCookie is the status when an API row is sent with the session
+	// cookie instead of the bearer token, if it differs (0: as want).
+	byCookie [nRoles]int
+	check    func(t *testing.T, r role, res response) // extra assertions on the answer
 }
 
 // same is the request for every role.
@@ -388,12 +391,10 @@ func ownerOrAdmin(first, ok int) [nRoles]int { return st(first, 404, ok, 404, 40
 // financeOnly is a finance route: 403 for everyone signed in but finance and admin.
 func financeOnly(first, ok int) [nRoles]int { return st(first, 403, 403, 403, ok, ok) }
 
-const (
-	jsonCT = "application/json"
-	tusV   = uploads.TusVersion
-)
-
-func tusHdr(extra ...string) []string { return append([]string{"Tus-Resumable", tusV}, extra...) }
+// tusHdr is the tus protocol header plus extra pairs.
+func tusHdr(extra ...string) []string {
+	return append([]string{"Tus-Resumable", uploads.TusVersion}, extra...)
+}
 
 // thumbnailForm is a multipart form with a PNG under "thumbnail".
 func thumbnailForm(t *testing.T) ([]byte, string) {
@@ -450,7 +451,7 @@ func authzRows(w *authzWorld) []authzRow {
 		{route: "GET /favicon.ico", req: same("GET", "/favicon.ico", nil), want: all(301)},
 
 		// ---- Accounts.
-		{route: "GET /", req: same("GET", "/", nil), want: all(200)},
+		{route: "GET /", req: same("GET", "/", nil), want: all(200), check: noneOf("UNLTITLE-A")},
 		{route: "GET /signup", req: same("GET", "/signup", nil), want: all(200)},
 		{route: "GET /login", req: same("GET", "/login", nil), want: all(200)},
 		{route: "POST /signup", fresh: true, req: each(func(r role) authzReq {
@@ -470,7 +471,8 @@ func authzRows(w *authzWorld) []authzRow {
 		{route: "POST /api/v1/auth/tokens", req: each(func(r role) authzReq {
 			return authzReq{"POST", "/api/v1/auth/tokens", map[string]string{"email": creds(r), "password": authzPassword, "name": "t"}, nil}
 		}), want: all(201)},
-		{route: "DELETE /api/v1/auth/tokens/current", fresh: true, req: same("DELETE", "/api/v1/auth/tokens/current", nil), want: signedIn(401, 204)},
+		{route: "DELETE /api/v1/auth/tokens/current", fresh: true, req: same("DELETE", "/api/v1/auth/tokens/current", nil), want: signedIn(401, 204),
+			byCookie: signedIn(0, 400)}, // a session has no token to revoke
 		{route: "GET /api/v1/me", req: same("GET", "/api/v1/me", nil), want: signedIn(401, 200)},
 
 		// ---- Channels and the studio.
@@ -494,7 +496,7 @@ func authzRows(w *authzWorld) []authzRow {
 		{route: "GET /api/v1/videos/:id", what: "private", req: same("GET", vid(w.privA), nil), want: ownerOrAdmin(404, 200)},
 		{route: "GET /api/v1/videos/:id", what: "processing", req: same("GET", vid(w.procA), nil), want: ownerOrAdmin(404, 200)},
 		{route: "GET /api/v1/videos/:id", what: "B's private", req: same("GET", vid(w.privB), nil), want: st(404, 404, 404, 200, 404, 200)},
-		{route: "GET /watch/:id", what: "public", req: same("GET", "/watch/"+w.pubA, nil), want: all(200)},
+		{route: "GET /watch/:id", what: "public", req: same("GET", "/watch/"+w.pubA, nil), want: all(200), check: noneOf("UNLTITLE-A")},
 		{route: "GET /watch/:id", what: "private", req: same("GET", "/watch/"+w.privA, nil), want: ownerOrAdmin(404, 200)},
 		{route: "GET /v/:id", req: same("GET", "/v/"+w.pubA, nil), want: all(301)},
 
@@ -612,7 +614,7 @@ func authzRows(w *authzWorld) []authzRow {
 		{route: "POST /watch/:id/like", what: "private", req: same("POST", "/watch/"+w.privA+"/like", form("value", "like")), want: ownerOrAdmin(toLogin, 303)},
 		// Subscribing to one's own channel is refused as bad input.
 		{route: "PUT /api/v1/channels/:id/subscription", req: same("PUT", "/api/v1/channels/"+chanID+"/subscription", nil), want: st(401, 200, 400, 200, 200, 200)},
-		{route: "DELETE /api/v1/channels/:id/subscription", req: same("DELETE", "/api/v1/channels/"+chanID+"/subscription", nil), want: signedIn(401, 200)},
+		{route: "DELETE /api/v1/channels/:id/subscription", fresh: true, req: same("DELETE", "/api/v1/channels/"+chanID+"/subscription", nil), want: signedIn(401, 200)},
 		{route: "POST /c/:handle/subscribe", req: same("POST", "/c/alpha/subscribe", form("action", "subscribe")), want: st(toLogin, 303, 400, 303, 303, 303)},
 
 		// ---- View counting: public videos for all, private ones for owner and admins.
@@ -745,22 +747,22 @@ func (w *authzWorld) ownEarningsOnly(t *testing.T, r role, res response) {
 	}
 }
 
-// send runs one cell: API paths carry p's bearer token, pages p's session
-// cookie and, for state-changing methods, a same-origin Origin header.
-func (w *authzWorld) send(p *principal, q authzReq) response {
+// send runs one cell with p's bearer token, or with p's session cookie
+// and, for state-changing methods, a same-origin Origin header (as a
+// browser sends them: page forms, and the pages' scripts calling the API).
+func (w *authzWorld) send(p *principal, q authzReq, cookie bool) response {
 	h := append([]string(nil), q.headers...)
-	api := strings.HasPrefix(q.path, "/api/")
 	if p != nil {
-		if api {
-			h = append(h, bearer(p.token)...)
-		} else {
+		if cookie {
 			h = append(h, "Cookie", sessionCookie+"="+p.session)
+		} else {
+			h = append(h, bearer(p.token)...)
 		}
 	}
 	switch q.method {
 	case "GET", "HEAD", "OPTIONS":
 	default:
-		if !api {
+		if cookie || p == nil && !strings.HasPrefix(q.path, "/api/") {
 			h = append(h, "Origin", w.ts.http.URL)
 		}
 	}
@@ -816,44 +818,64 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Errorf("route %s has no row in the authorization matrix (authz_test.go): say who may call it", r)
 	}
 
-	cells := 0
+	cells, cookieCells := 0, 0
 	for _, row := range rows {
+		api := strings.HasPrefix(row.route[strings.IndexByte(row.route, ' ')+1:], "/api/")
 		for r := anon; r < nRoles; r++ {
-			p := w.who[r]
-			if row.fresh && r != anon {
-				p = w.fresh(r)
+			// API rows run twice for signed-in roles: with the bearer token
+			// and with the session cookie; pages with the cookie only.
+			vias := []bool{!api}
+			if api && r != anon {
+				vias = append(vias, true)
 			}
-			q := row.req(r)
-			res := w.send(p, q)
-			cells++
-			name := fmt.Sprintf("%s %s [%s] as %s", q.method, q.path, row.what, r)
-			want := row.want[r]
-			switch {
-			case want == toLogin:
-				if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login?next=") {
-					t.Errorf("%s: status %d Location %q, want a 303 to /login?next=…; body %.300s", name, res.StatusCode, res.Header.Get("Location"), res.Body)
+			for _, cookie := range vias {
+				p := w.who[r]
+				if row.fresh && r != anon {
+					p = w.fresh(r)
 				}
-			case res.StatusCode != want:
-				t.Errorf("%s: status %d, want %d; body %.300s", name, res.StatusCode, want, res.Body)
-			}
-			if l := w.leaks(r, res); len(l) > 0 {
-				t.Errorf("%s: the answer (status %d) leaks %v", name, res.StatusCode, l)
-			}
-			if res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusUnauthorized {
-				if strings.HasPrefix(q.path, "/api/") && q.method != "HEAD" {
+				q := row.req(r)
+				res := w.send(p, q, cookie)
+				cells++
+				want := row.want[r]
+				via := "token"
+				if cookie {
+					via = "cookie"
+					if api {
+						cookieCells++
+						if row.byCookie[r] != 0 {
+							want = row.byCookie[r]
+						}
+					}
+				}
+				if r == anon {
+					via = "nothing"
+				}
+				name := fmt.Sprintf("%s %s [%s] as %s (by %s)", q.method, q.path, row.what, r, via)
+				switch {
+				case want == toLogin:
+					if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login?next=") {
+						t.Errorf("%s: status %d Location %q, want a 303 to /login?next=…; body %.300s", name, res.StatusCode, res.Header.Get("Location"), res.Body)
+					}
+				case res.StatusCode != want:
+					t.Errorf("%s: status %d, want %d; body %.300s", name, res.StatusCode, want, res.Body)
+				}
+				if l := w.leaks(r, res); len(l) > 0 {
+					t.Errorf("%s: the answer (status %d) leaks %v", name, res.StatusCode, l)
+				}
+				if api && q.method != "HEAD" && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusUnauthorized) {
 					var e apiError
 					if err := json.Unmarshal(res.Body, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
 						t.Errorf("%s: a refused API request answers %q, not a JSON error", name, res.Body)
 					}
 				}
-			}
-			if row.check != nil {
-				row.check(t, r, res)
+				if row.check != nil {
+					row.check(t, r, res)
+				}
 			}
 		}
 	}
-	t.Logf("authorization matrix: %d routes, %d rows × %d roles = %d requests checked in %s",
-		len(registered), len(rows), nRoles, cells, time.Since(start).Round(time.Millisecond))
+	t.Logf("authorization matrix: %d routes, %d rows × %d roles; %d requests (%d of them API calls by session cookie) in %s",
+		len(registered), len(rows), nRoles, cells, cookieCells, time.Since(start).Round(time.Millisecond))
 }
 
 // TestAuthorizationPathVariants sends protected routes under spellings a
