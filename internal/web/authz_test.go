@@ -32,9 +32,13 @@ import (
 //
 // Roles: anonymous; a viewer; creator A, who owns the resources the rows
 // aim at ("owner"); creator B ("other", a creator who does not own them);
-// finance staff; an admin. API rows authenticate with a bearer token,
-// page rows with a session cookie and a same-origin Origin header (so the
-// CSRF check passes and what is tested is authorization).
+// finance staff; an admin. API rows are sent with a bearer token and again
+// with the session cookie (as the pages' scripts call them); page rows with
+// the session cookie; cookie requests that change state carry a same-origin
+// Origin header, so the CSRF check passes and what is tested is
+// authorization. Rows that would change what later rows rely on act on a
+// fresh resource (video, comment, upload, period) or a fresh principal per
+// cell.
 //
 // Status conventions asserted:
 //   - 401 for an anonymous API request to a protected route; a 303 to
