@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,31 +14,42 @@ import (
 // clockTicks is USER_HZ, the unit of /proc CPU times (100 on Linux).
 const clockTicks = 100
 
-// cpuSnapshot is the CPU time used so far by the processes a bench row
-// cares about, to say where a request's cost goes.
+// Process groups whose CPU a row reports.
+const (
+	groupUCC      = "ucc"
+	groupPostgres = "postgres"
+	groupRedis    = "redis"
+	groupSelf     = "bench"
+)
+
+// cpuSnapshot is the CPU time used so far by each process the bench
+// watches, and by the whole machine, to say where a request's cost goes.
 type cpuSnapshot struct {
-	at       time.Time
-	ucc      float64 // seconds, the ucc serve process
-	postgres float64 // all processes named postgres
-	redis    float64 // all processes named redis-server
-	minio    float64 // all processes named minio
-	self     float64 // this process: the load generator
-	machine  float64 // all CPUs, busy time (not idle or iowait)
+	at      time.Time
+	procs   map[int]procTime // by pid
+	machine float64          // seconds all CPUs were busy (not idle or iowait)
 }
 
-// takeCPU reads /proc. Processes that cannot be read are skipped.
-func takeCPU(uccPid int) cpuSnapshot {
-	s := cpuSnapshot{at: time.Now()}
+type procTime struct {
+	group string
+	secs  float64
+}
+
+// takeCPU reads /proc: the ucc process, this process, Redis, and the
+// PostgreSQL processes that serve the bench database or the whole server
+// (checkpointer, WAL writer, ...), not other databases' backends.
+func takeCPU(uccPid int, dbName string) cpuSnapshot {
+	s := cpuSnapshot{at: time.Now(), procs: map[int]procTime{}}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(b), "\n")
 		f := strings.Fields(line)
 		if len(f) > 8 && f[0] == "cpu" {
 			var total float64
 			for i, v := range f[1:] {
-				n, _ := strconv.ParseFloat(v, 64)
 				if i == 3 || i == 4 { // idle, iowait
 					continue
 				}
+				n, _ := strconv.ParseFloat(v, 64)
 				total += n
 			}
 			s.machine = total / clockTicks
@@ -51,20 +63,38 @@ func takeCPU(uccPid int) cpuSnapshot {
 		if !ok {
 			continue
 		}
+		group := ""
 		switch {
 		case pid == uccPid:
-			s.ucc += secs
+			group = groupUCC
 		case pid == self:
-			s.self += secs
-		case name == "postgres":
-			s.postgres += secs
+			group = groupSelf
 		case name == "redis-server":
-			s.redis += secs
-		case name == "minio":
-			s.minio += secs
+			group = groupRedis
+		case name == "postgres":
+			if postgresServes(pid, dbName) {
+				group = groupPostgres
+			}
+		}
+		if group != "" {
+			s.procs[pid] = procTime{group, secs}
 		}
 	}
 	return s
+}
+
+// postgresServes reports whether a postgres process is a backend of dbName
+// or a server-wide process (its title names no client "host(port)").
+func postgresServes(pid int, dbName string) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	title := string(bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
+	if strings.Contains(title, " "+dbName+" ") {
+		return true
+	}
+	return !strings.Contains(title, "(") // background process, no client
 }
 
 // procCPU returns a process's name and its user+system CPU seconds.
@@ -89,36 +119,49 @@ func procCPU(pid int) (string, float64, bool) {
 	return name, (ut + st) / clockTicks, true
 }
 
-// cpuUse is the CPU spent between two snapshots.
+// cpuUse is the CPU spent between two snapshots, by group. A process that
+// started in between counts whole; one that ended in between is lost (so
+// figures may be a little low, never negative).
 type cpuUse struct {
-	wall                                       time.Duration
-	ucc, postgres, redis, minio, self, machine float64
+	wall    time.Duration
+	groups  map[string]float64
+	machine float64
 }
 
 func (a cpuSnapshot) until(b cpuSnapshot) cpuUse {
-	return cpuUse{wall: b.at.Sub(a.at), ucc: b.ucc - a.ucc, postgres: b.postgres - a.postgres,
-		redis: b.redis - a.redis, minio: b.minio - a.minio, self: b.self - a.self, machine: b.machine - a.machine}
+	u := cpuUse{wall: b.at.Sub(a.at), groups: map[string]float64{}, machine: b.machine - a.machine}
+	for pid, p := range b.procs {
+		d := p.secs
+		if old, ok := a.procs[pid]; ok && old.group == p.group {
+			d -= old.secs
+		}
+		u.groups[p.group] += max(d, 0)
+	}
+	return u
 }
 
 func (u *cpuUse) add(o cpuUse) {
+	if u.groups == nil {
+		u.groups = map[string]float64{}
+	}
 	u.wall += o.wall
-	u.ucc += o.ucc
-	u.postgres += o.postgres
-	u.redis += o.redis
-	u.minio += o.minio
-	u.self += o.self
 	u.machine += o.machine
+	for g, v := range o.groups {
+		u.groups[g] += v
+	}
 }
 
-// perRequest describes CPU per request in microseconds, by process.
+// perRequest describes CPU per request in microseconds, by process group.
 func (u cpuUse) perRequest(requests int64) string {
-	if requests == 0 {
+	if requests == 0 || u.wall <= 0 {
 		return ""
 	}
 	us := func(sec float64) float64 { return sec * 1e6 / float64(requests) }
-	other := u.machine - u.ucc - u.postgres - u.redis - u.minio - u.self
-	return fmt.Sprintf("CPU per UCC request: ucc %.0f µs, PostgreSQL %.0f µs, Redis %.0f µs, load generator %.0f µs, anything else on the machine %.0f µs (the machine was %.0f%% busy)",
-		us(u.ucc), us(u.postgres), us(u.redis), us(u.self), us(max(other, 0)), 100*u.machine/u.wall.Seconds()/float64(numCPU()))
+	other := u.machine
+	for _, v := range u.groups {
+		other -= v
+	}
+	return fmt.Sprintf("CPU per UCC request: ucc %.0f µs, PostgreSQL %.0f µs, Redis %.0f µs, load generator %.0f µs, everything else on the (shared) machine %.0f µs; the machine was %.0f%% busy",
+		us(u.groups[groupUCC]), us(u.groups[groupPostgres]), us(u.groups[groupRedis]), us(u.groups[groupSelf]), us(max(other, 0)),
+		100*u.machine/u.wall.Seconds()/float64(max(1, runtime.NumCPU())))
 }
-
-func numCPU() int { return max(1, runtime.NumCPU()) }

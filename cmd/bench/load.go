@@ -27,7 +27,10 @@ func newClient(conns int) *http.Client {
 	}
 	return &http.Client{
 		Transport: tr,
-		Timeout:   30 * time.Second,
+		// Slow pages must still give a latency, not a timeout: under 64
+		// connections a page costing half a second of database time waits
+		// half a minute in the queue.
+		Timeout: 60 * time.Second,
 		// Redirects are answers to measure, not to follow.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

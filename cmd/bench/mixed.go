@@ -158,7 +158,7 @@ func (b *bench) mixedRow(ctx context.Context) (row, error) {
 		rctx, cancel := context.WithTimeout(ctx, b.opts.MixedLength)
 		var wg sync.WaitGroup
 		var active atomic.Int64
-		c0 := takeCPU(b.ucc.Pid())
+		c0 := takeCPU(b.ucc.Pid(), b.db.Name)
 		t0 := time.Now()
 		for _, v := range viewers {
 			v.st = mixedStats{}
@@ -172,7 +172,7 @@ func (b *bench) mixedRow(ctx context.Context) (row, error) {
 		wg.Wait()
 		elapsed := time.Since(t0)
 		cancel()
-		cpu.add(c0.until(takeCPU(b.ucc.Pid())))
+		cpu.add(c0.until(takeCPU(b.ucc.Pid(), b.db.Name)))
 		if err := ctx.Err(); err != nil {
 			return row{}, err
 		}
