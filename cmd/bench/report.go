@@ -83,11 +83,13 @@ func renderTable(rep *report) string {
 	return b.String()
 }
 
-// slowestRatio names the figure furthest from its baseline.
+// slowestRatio names the row whose headline figure (its first: requests/s,
+// MB/s or seconds) is furthest from its baseline. Latency ratios of a
+// saturated server mostly measure its queue, so they do not compete.
 func slowestRatio(rep *report) string {
 	best, where := 0.0, ""
 	for _, r := range rep.Rows {
-		for _, f := range r.Figures {
+		for _, f := range r.Figures[:min(1, len(r.Figures))] {
 			if !f.HasBaseline() {
 				continue
 			}
