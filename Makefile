@@ -19,7 +19,7 @@ PKGS ?= ./...
 START_POSTGRES := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 START_REDIS := redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 
-.PHONY: help build run check-services test vet clean
+.PHONY: help build run check-services test vet clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ check-services:
 
 test: ## run all tests against real PostgreSQL, Redis and a throw-away MinIO
 	$(GO) run ./cmd/testenv -- $(GO) test -race -count=1 $(TESTFLAGS) $(PKGS)
+
+bench: ## benchmarks: the watch page with 1,000 comments against a bare gin handler (req/s)
+	$(GO) test -run '^$$' -bench . -benchtime 2s $(PKGS)
 
 vet: ## go vet
 	$(GO) vet ./...

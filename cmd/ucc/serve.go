@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/objects"
 	"github.com/ucc-video/ucc/internal/videos"
@@ -118,6 +119,8 @@ type app struct {
 	river    *river.Client[pgx.Tx]
 	accounts *accounts.Service
 	videos   *videos.Service
+	// community: lists, search, comments, likes, subscriptions.
+	community *community.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -146,7 +149,12 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	acfg := accounts.DefaultConfig()
 	acfg.LoginLimit = cfg.LoginRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
-	a.videos = videos.NewService(postgres.NewVideos(a.db), videos.NewMedia(a.store, 6*time.Hour), time.Now)
+	vstore := postgres.NewVideos(a.db)
+	a.videos = videos.NewService(vstore, videos.NewMedia(a.store, 6*time.Hour), time.Now)
+	a.videos.EnableCreator(videos.CreatorConfig{Store: vstore, Objects: a.store, MaxUploadBytes: cfg.UploadMaxBytes,
+		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout, Log: log.With("component", "videos")})
+	a.community = community.NewService(postgres.NewCommunity(a.db), a.videos,
+		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), community.DefaultConfig(), time.Now)
 	return a, nil
 }
 
@@ -173,9 +181,18 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 	if runWorkers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &accounts.CleanupWorker{Service: a.accounts})
+		river.AddWorker(workers, videos.NewTranscodeWorker(a.videos))
+		river.AddWorker(workers, &videos.SweepWorker{Service: a.videos})
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.PeriodicJobs = []*river.PeriodicJob{accounts.CleanupPeriodicJob()}
+		// Transcoding runs on its own queue so long encodes never hold up short jobs.
+		rcfg.Queues[videos.TranscodeQueue] = river.QueueConfig{MaxWorkers: cfg.Workers}
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, videos.SweepPeriodicJob())
+		// A job still "running" this long after it started belongs to a dead
+		// worker: River puts it back to be retried. It must outlast the longest
+		// legitimate transcode.
+		rcfg.RescueStuckJobsAfter = max(time.Hour, cfg.TranscodeTimeout+15*time.Minute)
 	}
 	c, err := river.NewClient(riverpgxv5.New(a.db.Pool), rcfg)
 	if err != nil {
@@ -218,6 +235,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		Log:       a.log,
 		Accounts:  a.accounts,
 		Videos:    a.videos,
+		Community: a.community,
 		Registry:  a.registry,
 		Templates: templates.FS,
 		Static:    static.FS,

@@ -76,6 +76,8 @@ type Rendition struct {
 	URL    string `json:"url"`
 	Key    string `json:"-"`
 	Size   int64  `json:"size_bytes"`
+	// Bitrate is the average total bitrate in bits per second.
+	Bitrate int `json:"bitrate"`
 }
 
 // Video is a video as the API and pages show it.
@@ -170,6 +172,8 @@ type Service struct {
 	store Store
 	media *Media
 	now   func() time.Time
+	// creator is set by EnableCreator: uploads, processing and management.
+	creator *creator
 }
 
 // NewService returns a Service.

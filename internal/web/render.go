@@ -34,6 +34,7 @@ var templateFuncs = template.FuncMap{
 	"add":     func(a, b int) int { return a + b },
 	"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"date":    func(t time.Time) string { return t.UTC().Format("Jan 2, 2006") },
+	"linkify": linkify,
 }
 
 func newRenderer(fsys fs.FS) (*renderer, error) {

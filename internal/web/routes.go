@@ -34,4 +34,6 @@ func (s *Server) routes() {
 	api.POST("/auth/tokens", s.apiCreateToken)
 	api.DELETE("/auth/tokens/current", s.requireUser, s.apiRevokeToken)
 	api.GET("/me", s.requireUser, s.apiMe)
+	s.videoRoutes(e, api)
+	s.communityRoutes(e, api)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/videos"
 )
 
@@ -40,6 +41,8 @@ type Deps struct {
 	Log         *slog.Logger
 	Accounts    *accounts.Service
 	Videos      *videos.Service
+	Community   *community.Service // lists, search, comments, likes, subscriptions
+	ViewCounts  ViewCounts         // displayed view counts (PostgreSQL + pending); nil: PostgreSQL totals only
 	Registry    *prometheus.Registry
 	ReadyChecks []ReadyCheck
 	Templates   fs.FS

@@ -6,11 +6,14 @@ import (
 	"github.com/ucc-video/ucc/internal/videos"
 )
 
-// Videos implements videos.Store.
-type Videos struct{ db *DB }
+// Videos implements videos.Store and videos.CreatorStore.
+type Videos struct {
+	db   *DB
+	jobs *jobSlot // enqueues transcoding jobs in the video's transaction
+}
 
 // NewVideos returns the PostgreSQL videos store.
-func NewVideos(db *DB) *Videos { return &Videos{db: db} }
+func NewVideos(db *DB) *Videos { return &Videos{db: db, jobs: &jobSlot{}} }
 
 var _ videos.Store = (*Videos)(nil)
 

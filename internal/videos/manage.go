@@ -1,0 +1,347 @@
+package videos
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif" // decoders for thumbnail validation
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/errs"
+	"github.com/ucc-video/ucc/internal/objects"
+)
+
+var errNoVideo = errs.New(errs.ErrNotFound, "video_not_found", "no such video")
+
+// MyVideos lists u's videos (every status and visibility), newest first.
+func (s *Service) MyVideos(ctx context.Context, u *accounts.User) ([]Video, error) {
+	c, err := s.creatorDeps()
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
+	}
+	vs, err := c.store.VideosByCreator(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range vs {
+		if err := s.media.Fill(ctx, &vs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return vs, nil
+}
+
+// owned returns the video publicID if u may see it and owns it: 404 when u
+// may not even see it, 403 when u sees it but does not own it.
+func (s *Service) owned(ctx context.Context, c *creator, publicID string, u *accounts.User) (Video, error) {
+	if u == nil {
+		return Video{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
+	}
+	if !ValidPublicID(publicID) {
+		return Video{}, errNoVideo
+	}
+	v, err := s.store.VideoByPublicID(ctx, publicID)
+	if errors.Is(err, errs.ErrNotFound) {
+		return Video{}, errNoVideo
+	} else if err != nil {
+		return Video{}, err
+	}
+	if !v.CanView(u) {
+		return Video{}, errNoVideo
+	}
+	if !v.IsOwner(u) {
+		return Video{}, ErrNotOwner
+	}
+	return v, nil
+}
+
+// VideoPatch holds the fields to change; nil fields stay as they are.
+type VideoPatch struct {
+	Title           *string `json:"title"`
+	Description     *string `json:"description"`
+	Visibility      *string `json:"visibility"`
+	CommentsEnabled *bool   `json:"comments_enabled"`
+}
+
+// Update changes the editable fields of u's video.
+func (s *Service) Update(ctx context.Context, publicID string, u *accounts.User, p VideoPatch) (Video, error) {
+	c, err := s.creatorDeps()
+	if err != nil {
+		return Video{}, err
+	}
+	v, err := s.owned(ctx, c, publicID, u)
+	if err != nil {
+		return Video{}, err
+	}
+	if p.Title != nil {
+		if v.Title, err = ValidateTitle(*p.Title); err != nil {
+			return Video{}, err
+		}
+	}
+	if p.Description != nil {
+		if v.Description, err = ValidateDescription(*p.Description); err != nil {
+			return Video{}, err
+		}
+	}
+	if p.Visibility != nil {
+		if strings.TrimSpace(*p.Visibility) == "" {
+			return Video{}, errs.Invalid("invalid_visibility", "visibility must be public, unlisted or private")
+		}
+		if v.Visibility, err = ParseVisibility(*p.Visibility); err != nil {
+			return Video{}, err
+		}
+	}
+	if p.CommentsEnabled != nil {
+		v.CommentsEnabled = *p.CommentsEnabled
+	}
+	if err := c.store.UpdateVideo(ctx, v); err != nil {
+		return Video{}, err
+	}
+	return s.Get(ctx, publicID, u)
+}
+
+// MaxThumbnailBytes caps a custom thumbnail.
+const MaxThumbnailBytes = 5 << 20
+
+// ReplaceThumbnail stores a custom thumbnail (JPEG, PNG or GIF, decoded to
+// check it really is one; at most MaxThumbnailBytes) under a new random key
+// and removes the previous custom one.
+func (s *Service) ReplaceThumbnail(ctx context.Context, publicID string, u *accounts.User, r io.Reader) (Video, error) {
+	c, err := s.creatorDeps()
+	if err != nil {
+		return Video{}, err
+	}
+	v, err := s.owned(ctx, c, publicID, u)
+	if err != nil {
+		return Video{}, err
+	}
+	data, err := io.ReadAll(io.LimitReader(r, MaxThumbnailBytes+1))
+	if err != nil {
+		return Video{}, err
+	}
+	if len(data) > MaxThumbnailBytes {
+		return Video{}, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", FormatBytes(MaxThumbnailBytes))
+	}
+	if len(data) == 0 {
+		return Video{}, errs.Invalid("empty_file", "the thumbnail file is empty")
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return Video{}, errs.New(errs.ErrUnsupported, "not_an_image", "the thumbnail must be a JPEG, PNG or GIF image")
+	}
+	if cfg.Width < 16 || cfg.Height < 16 || cfg.Width > 8192 || cfg.Height > 8192 {
+		return Video{}, errs.Invalid("bad_thumbnail_size", "the thumbnail must be between 16x16 and 8192x8192 pixels")
+	}
+	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+		return Video{}, errs.Invalid("corrupt_image", "the thumbnail image is damaged")
+	}
+	ext := map[string]string{"jpeg": "jpg", "png": "png", "gif": "gif"}[format]
+	key := ObjectPrefix(v.PublicID) + "thumb-" + NewPublicID() + "." + ext
+	if _, err := c.objs.Put(ctx, key, bytes.NewReader(data), int64(len(data)), objects.PutOptions{ContentType: "image/" + format}); err != nil {
+		return Video{}, err
+	}
+	if err := c.store.SetThumbnail(ctx, v.ID, key); err != nil {
+		c.deleteQuietly(ctx, key)
+		return Video{}, err
+	}
+	if old := v.ThumbnailKey; old != "" && old != key && strings.HasPrefix(path.Base(old), "thumb-") {
+		c.deleteQuietly(ctx, old)
+	}
+	return s.Get(ctx, publicID, u)
+}
+
+// Delete removes u's video: first it is hidden (private, failed "deleted"),
+// then every object under its prefix and its original are deleted, then the
+// row. Each step can be repeated, so a failed delete is retried by calling
+// Delete again. Daily view buckets stay (revenue history).
+func (s *Service) Delete(ctx context.Context, publicID string, u *accounts.User) error {
+	c, err := s.creatorDeps()
+	if err != nil {
+		return err
+	}
+	v, err := s.owned(ctx, c, publicID, u)
+	if err != nil {
+		return err
+	}
+	return c.deleteVideo(ctx, v)
+}
+
+func (c *creator) deleteVideo(ctx context.Context, v Video) error {
+	ctx = context.WithoutCancel(ctx) // finish even if the client goes away
+	if err := c.store.MarkDeleting(ctx, v.ID); err != nil {
+		return err
+	}
+	if v.OriginalKey != "" {
+		if err := c.objs.Delete(ctx, v.OriginalKey); err != nil {
+			return fmt.Errorf("delete original: %w", err)
+		}
+	}
+	list, err := c.objs.List(ctx, ObjectPrefix(v.PublicID))
+	if err != nil {
+		return fmt.Errorf("list objects: %w", err)
+	}
+	for _, o := range list {
+		if err := c.objs.Delete(ctx, o.Key); err != nil {
+			return fmt.Errorf("delete %s: %w", o.Key, err)
+		}
+	}
+	return c.store.DeleteVideo(ctx, v.ID)
+}
+
+// MediaObject is an object /media may serve to the requester.
+type MediaObject struct {
+	Path        string // local file (fs driver)
+	ContentType string
+	Public      bool // may be cached by shared caches
+}
+
+// MediaFile authorises a /media/ request for key on the fs driver: the
+// thumbnail and renditions of a video the viewer may watch, the original
+// only to its owner. Anything else is not found.
+func (s *Service) MediaFile(ctx context.Context, key string, viewer *accounts.User) (MediaObject, error) {
+	c, err := s.creatorDeps()
+	if err != nil {
+		return MediaObject{}, errNoMedia
+	}
+	lp, ok := c.objs.(LocalPather)
+	if !ok || objects.ValidateKey(key) != nil {
+		return MediaObject{}, errNoMedia
+	}
+	parts := strings.Split(key, "/")
+	if len(parts) != 3 || parts[0] != "videos" || !ValidPublicID(parts[1]) {
+		return MediaObject{}, errNoMedia
+	}
+	v, err := s.store.VideoByPublicID(ctx, parts[1])
+	if errors.Is(err, errs.ErrNotFound) {
+		return MediaObject{}, errNoMedia
+	} else if err != nil {
+		return MediaObject{}, err
+	}
+	allowed := false
+	switch {
+	case key == v.OriginalKey:
+		allowed = v.IsOwner(viewer)
+	case key == v.ThumbnailKey:
+		allowed = v.CanView(viewer)
+	default:
+		for _, r := range v.Renditions {
+			if r.Key == key {
+				allowed = v.CanView(viewer)
+			}
+		}
+	}
+	if !allowed {
+		return MediaObject{}, errNoMedia
+	}
+	p, err := lp.Path(key)
+	if err != nil {
+		return MediaObject{}, errNoMedia
+	}
+	ct := "application/octet-stream"
+	switch path.Ext(key) {
+	case ".mp4":
+		ct = "video/mp4"
+	case ".jpg":
+		ct = "image/jpeg"
+	case ".png":
+		ct = "image/png"
+	case ".gif":
+		ct = "image/gif"
+	}
+	return MediaObject{Path: p, ContentType: ct, Public: v.Visibility == Public && v.Status == StatusReady}, nil
+}
+
+var errNoMedia = errs.New(errs.ErrNotFound, "not_found", "there is nothing at this address")
+
+// SweepArgs is the periodic job that removes objects left by uploads that
+// never became videos (a crash between storing and committing).
+type SweepArgs struct{}
+
+// Kind names the job in River's table.
+func (SweepArgs) Kind() string { return "videos.sweep_orphans" }
+
+// SweepWorker runs SweepArgs.
+type SweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	Service *Service
+}
+
+// SweepGrace is how old an object without a video must be before the sweep
+// deletes it, so uploads in flight are never touched.
+const SweepGrace = 24 * time.Hour
+
+// Work deletes objects under videos/ whose video does not exist and that
+// are older than SweepGrace.
+func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
+	_, err := w.Service.SweepOrphans(ctx)
+	return err
+}
+
+// SweepPeriodicJob schedules SweepArgs every 6 hours.
+func SweepPeriodicJob() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil }, nil)
+}
+
+// SweepOrphans deletes objects under videos/ older than SweepGrace whose
+// video row does not exist, and returns how many it deleted.
+func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
+	c, err := s.creatorDeps()
+	if err != nil {
+		return 0, err
+	}
+	list, err := c.objs.List(ctx, "videos/")
+	if err != nil {
+		return 0, err
+	}
+	cutoff := s.now().Add(-SweepGrace)
+	byID := map[string][]objects.Info{}
+	var ids []string
+	for _, o := range list {
+		parts := strings.SplitN(o.Key, "/", 3)
+		if len(parts) < 3 || !ValidPublicID(parts[1]) || o.ModTime.After(cutoff) {
+			continue
+		}
+		if _, ok := byID[parts[1]]; !ok {
+			ids = append(ids, parts[1])
+		}
+		byID[parts[1]] = append(byID[parts[1]], o)
+	}
+	n := 0
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 1000)]
+		ids = ids[len(batch):]
+		known, err := c.store.KnownPublicIDs(ctx, batch)
+		if err != nil {
+			return n, err
+		}
+		for _, id := range batch {
+			if known[id] {
+				continue
+			}
+			for _, o := range byID[id] {
+				if err := c.objs.Delete(ctx, o.Key); err != nil {
+					return n, err
+				}
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// ErrNotOwner is returned when someone other than the creator tries to change a video.
+var ErrNotOwner = errs.New(errs.ErrForbidden, "not_owner", "only the creator of this video may change it")

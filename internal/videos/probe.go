@@ -1,0 +1,216 @@
+package videos
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ucc-video/ucc/internal/errs"
+)
+
+// allowedDemuxers are the container formats UCC accepts. ffprobe and ffmpeg
+// refuse any other demuxer (-format_whitelist), so playlists (HLS, concat)
+// and image sequences can never make them read other files or URLs.
+const allowedDemuxers = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,asf,ogg,mp3,wav,flac,aac"
+
+// Probe is what ffprobe found in a media file.
+type Probe struct {
+	Format     string  // demuxer, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+	Duration   float64 // seconds
+	Width      int     // display width (after rotation), 0 without video
+	Height     int     // display height (after rotation)
+	VideoCodec string  // "" without a video stream
+	AudioCodec string  // "" without an audio stream
+}
+
+// HasVideo reports whether the file has a (non-cover-art) video stream.
+func (p Probe) HasVideo() bool { return p.VideoCodec != "" }
+
+// HasAudio reports whether the file has an audio stream.
+func (p Probe) HasAudio() bool { return p.AudioCodec != "" }
+
+// Errors a creator sees when a file is refused.
+var (
+	ErrEmptyFile = errs.Invalid("empty_file", "the file is empty (0 bytes)")
+	ErrNotMedia  = errs.New(errs.ErrUnsupported, "not_a_video", "this file is not a video or audio file UCC can read")
+	ErrCorrupt   = errs.Invalid("corrupt_file", "the file looks like a video but is damaged or incomplete; export or upload it again")
+	ErrNoStreams = errs.New(errs.ErrUnsupported, "unsupported_codec", "the file has no video or audio stream in a format UCC can decode")
+)
+
+type ffprobeOut struct {
+	Format struct {
+		FormatName string `json:"format_name"`
+		Duration   string `json:"duration"`
+	} `json:"format"`
+	Streams []struct {
+		CodecType   string            `json:"codec_type"`
+		CodecName   string            `json:"codec_name"`
+		Width       int               `json:"width"`
+		Height      int               `json:"height"`
+		Duration    string            `json:"duration"`
+		Tags        map[string]string `json:"tags"`
+		Disposition struct {
+			AttachedPic int `json:"attached_pic"`
+		} `json:"disposition"`
+		SideData []struct {
+			Rotation float64 `json:"rotation"`
+		} `json:"side_data_list"`
+	} `json:"streams"`
+}
+
+// ffprobe probes input (a local path or a URL allowed by protocols). A file
+// ffprobe cannot read returns errProbeFailed; one without a decodable
+// stream returns ErrNoStreams.
+func (c *creator) ffprobe(ctx context.Context, input, protocols string) (Probe, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.FFprobe, "-v", "error", "-hide_banner",
+		"-format_whitelist", allowedDemuxers, "-protocol_whitelist", protocols,
+		"-show_format", "-show_streams", "-of", "json", input)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return Probe{}, fmt.Errorf("%w: ffprobe: %w", errs.ErrUnavailable, ctx.Err())
+		}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return Probe{}, fmt.Errorf("%w: %s", errProbeFailed, strings.TrimSpace(lastLine(stderr.String())))
+		}
+		return Probe{}, fmt.Errorf("ffprobe: %w", err)
+	}
+	return parseProbe(stdout.Bytes())
+}
+
+var errProbeFailed = errors.New("ffprobe could not read the file")
+
+func parseProbe(b []byte) (Probe, error) {
+	var out ffprobeOut
+	if err := json.Unmarshal(b, &out); err != nil {
+		return Probe{}, fmt.Errorf("%w: bad ffprobe output: %v", errProbeFailed, err)
+	}
+	p := Probe{Format: out.Format.FormatName}
+	p.Duration, _ = strconv.ParseFloat(out.Format.Duration, 64)
+	for _, s := range out.Streams {
+		if s.CodecName == "" || s.CodecName == "none" {
+			continue
+		}
+		switch s.CodecType {
+		case "video":
+			if p.VideoCodec != "" || s.Disposition.AttachedPic == 1 || s.Width <= 0 || s.Height <= 0 {
+				continue // cover art is not a video
+			}
+			p.VideoCodec, p.Width, p.Height = s.CodecName, s.Width, s.Height
+			rot := 0.0
+			if r, err := strconv.ParseFloat(s.Tags["rotate"], 64); err == nil {
+				rot = r
+			}
+			for _, sd := range s.SideData {
+				if sd.Rotation != 0 {
+					rot = sd.Rotation
+				}
+			}
+			if r := int(math.Abs(math.Round(rot))) % 180; r == 90 {
+				p.Width, p.Height = p.Height, p.Width
+			}
+			if p.Duration <= 0 {
+				p.Duration, _ = strconv.ParseFloat(s.Duration, 64)
+			}
+		case "audio":
+			if p.AudioCodec == "" {
+				p.AudioCodec = s.CodecName
+				if p.Duration <= 0 {
+					p.Duration, _ = strconv.ParseFloat(s.Duration, 64)
+				}
+			}
+		}
+	}
+	if !p.HasVideo() && !p.HasAudio() {
+		return p, ErrNoStreams
+	}
+	if p.Duration <= 0 || math.IsNaN(p.Duration) || math.IsInf(p.Duration, 0) {
+		return p, fmt.Errorf("%w: no duration", errProbeFailed)
+	}
+	return p, nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// probeObject probes the stored object at key: through its local path on
+// the fs driver, else through a short-lived presigned URL (ffprobe reads
+// HTTP with Range requests, so only the parts it needs are fetched). A
+// refused file gets the error a creator understands.
+func (c *creator) probeObject(ctx context.Context, key string, size int64) (Probe, error) {
+	if size == 0 {
+		return Probe{}, ErrEmptyFile
+	}
+	input, protocols, err := c.probeInput(ctx, key)
+	if err != nil {
+		return Probe{}, err
+	}
+	p, err := c.ffprobe(ctx, input, protocols)
+	if errors.Is(err, errProbeFailed) {
+		c.Log.InfoContext(ctx, "upload refused by ffprobe", "key", key, "err", err)
+		if c.looksLikeMedia(ctx, key) {
+			return Probe{}, ErrCorrupt
+		}
+		return Probe{}, ErrNotMedia
+	}
+	return p, err
+}
+
+// probeInput returns what ffprobe should open for key.
+func (c *creator) probeInput(ctx context.Context, key string) (input, protocols string, err error) {
+	if lp, ok := c.objs.(LocalPather); ok {
+		path, err := lp.Path(key)
+		return path, "file", err
+	}
+	u, err := c.objs.PresignGet(ctx, key, 15*time.Minute)
+	if err != nil {
+		return "", "", fmt.Errorf("presign for ffprobe: %w", err)
+	}
+	return u, "http,https,tcp,tls", nil
+}
+
+// looksLikeMedia reports whether the object starts like a media container
+// (so a failed probe means a damaged file rather than a non-video).
+func (c *creator) looksLikeMedia(ctx context.Context, key string) bool {
+	rc, _, err := c.objs.Get(ctx, key, 0, 16)
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	var head [16]byte
+	n, _ := io.ReadFull(rc, head[:])
+	return SniffMedia(head[:n])
+}
+
+// SniffMedia reports whether b (a file's first bytes) starts like a known
+// audio or video container.
+func SniffMedia(b []byte) bool {
+	has := func(off int, sig string) bool { return len(b) >= off+len(sig) && string(b[off:off+len(sig)]) == sig }
+	switch {
+	case has(4, "ftyp"), has(4, "moov"), has(4, "mdat"), has(4, "free"), has(4, "wide"), // MP4/MOV
+		has(0, "\x1a\x45\xdf\xa3"), // Matroska/WebM
+		has(0, "RIFF"), has(0, "OggS"), has(0, "FLV"), has(0, "ID3"), has(0, "fLaC"),
+		has(0, "\x00\x00\x01\xba"),                 // MPEG-PS
+		has(0, "\x30\x26\xb2\x75\x8e\x66\xcf\x11"): // ASF
+		return true
+	}
+	return false
+}

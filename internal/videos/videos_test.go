@@ -1,0 +1,86 @@
+package videos
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestLadder(t *testing.T) {
+	tests := []struct {
+		short int
+		want  []int
+	}{
+		{240, []int{240}},
+		{241, []int{240}},
+		{360, []int{360}},
+		{400, []int{360}},      // less than 25% above 360: not worth a rendition
+		{480, []int{360, 480}}, // between rungs: keep the source's own size
+		{720, []int{360, 720}}, //
+		{1000, []int{360, 720, 1000}},
+		{1080, []int{360, 720, 1080}},
+		{2160, []int{360, 720, 1080}}, // never above 1080
+		{0, nil},
+	}
+	for _, tt := range tests {
+		if got := Ladder(tt.short); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Ladder(%d) = %v, want %v", tt.short, got, tt.want)
+		}
+	}
+}
+
+func TestParseProbeRotationAndCoverArt(t *testing.T) {
+	p, err := parseProbe([]byte(`{"format":{"format_name":"mov,mp4","duration":"3.5"},"streams":[
+		{"codec_type":"video","codec_name":"mjpeg","width":300,"height":300,"disposition":{"attached_pic":1}},
+		{"codec_type":"video","codec_name":"h264","width":1920,"height":1080,"side_data_list":[{"rotation":-90}]},
+		{"codec_type":"audio","codec_name":"aac"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Width != 1080 || p.Height != 1920 || p.VideoCodec != "h264" || p.AudioCodec != "aac" || p.Duration != 3.5 {
+		t.Fatalf("probe = %+v", p)
+	}
+	_, err = parseProbe([]byte(`{"format":{"format_name":"mov","duration":"1"},"streams":[{"codec_type":"data","codec_name":"bin_data"}]}`))
+	if !errors.Is(err, ErrNoStreams) {
+		t.Fatalf("no streams: %v", err)
+	}
+	_, err = parseProbe([]byte(`{"format":{"format_name":"mov"},"streams":[{"codec_type":"audio","codec_name":"aac"}]}`))
+	if !errors.Is(err, errProbeFailed) {
+		t.Fatalf("no duration: %v", err)
+	}
+}
+
+func TestSniffMedia(t *testing.T) {
+	for in, want := range map[string]bool{
+		"\x00\x00\x00\x20ftypisom": true,
+		"\x1a\x45\xdf\xa3\x01":     true,
+		"OggS\x00":                 true,
+		"hello world, not a video": false,
+		"":                         false,
+	} {
+		if got := SniffMedia([]byte(in)); got != want {
+			t.Errorf("SniffMedia(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestValidateHandle(t *testing.T) {
+	for in, want := range map[string]string{"@Ann_Films": "ann_films", "abc": "abc", "a-b-c-1": "a-b-c-1"} {
+		if got, err := ValidateHandle(in); err != nil || got != want {
+			t.Errorf("ValidateHandle(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"ab", "-abc", "has space", "ünï", "a/b/c", "abcdefghijabcdefghijabcdefghijx"} {
+		if _, err := ValidateHandle(in); err == nil {
+			t.Errorf("ValidateHandle(%q) accepted", in)
+		}
+	}
+}
+
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[int64]string{500: "500 bytes", 5 << 20: "5 MiB", 8 << 30: "8 GiB", 1536: "1.5 KiB"} {
+		if got := FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
