@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 /** env returns a required environment variable. */
@@ -75,7 +75,8 @@ export async function newPage(browser) {
   });
   page.on('response', (resp) => {
     const url = resp.url();
-    if (url.startsWith(BASE_URL) && resp.status() >= 500) {
+    const broken = resp.status() >= 500 || (resp.status() >= 400 && new URL(url).pathname.startsWith('/static/'));
+    if (url.startsWith(BASE_URL) && broken) {
       page.problems.push(`HTTP ${resp.status()} from ${url}`);
     }
   });
@@ -89,15 +90,19 @@ export function assertClean(page) {
 }
 
 let shotNumber = 0;
+// Screenshots of a spec file start with its number (node --test runs each
+// file in its own process): 02-05-studio-ready-phone.png.
+const shotPrefix = basename(process.argv[1] || 'spec').split(/[-.]/)[0];
 
 /**
  * shot saves full-page screenshots of the page at the desktop and the phone
- * viewport: NN-name-desktop.png and NN-name-phone.png. It also checks that
+ * viewport: FF-NN-name-desktop.png and FF-NN-name-phone.png (FF: the spec
+ * file's number, NN: the step). It also checks that
  * nothing sticks out sideways on the phone (no horizontal scrolling).
  */
 export async function shot(page, name) {
   shotNumber++;
-  const base = `${String(shotNumber).padStart(2, '0')}-${name}`;
+  const base = `${shotPrefix}-${String(shotNumber).padStart(2, '0')}-${name}`;
   const before = page.viewportSize();
   await page.setViewportSize(DESKTOP);
   await page.screenshot({ path: join(shotDir, `${base}-desktop.png`), fullPage: true });
