@@ -56,8 +56,10 @@ check-services:
 test: ## run all tests against real PostgreSQL, Redis and a throw-away MinIO
 	$(GO) run ./cmd/testenv -- $(GO) test -race -count=1 $(TESTFLAGS) $(PKGS)
 
-bench: ## benchmarks: the watch page with 1,000 comments against a bare gin handler (req/s)
-	$(GO) test -run '^$$' -bench . -benchtime 2s $(PKGS)
+bench: ## view report throughput/p99 vs a bare gin handler; 1M-view flush vs a plain COPY
+	$(GO) test -run '^$$' -bench 'BareGin204|ReportView' -benchtime=3s ./internal/web/
+	$(GO) test -run '^$$' -bench 'Flush1M|Copy100kRows' -benchtime=3x ./storage/postgres/
+	$(GO) test -run '^$$' -bench '^BenchmarkRevenue$$' -benchtime 3x -timeout 60m ./storage/postgres/
 
 vet: ## go vet
 	$(GO) vet ./...

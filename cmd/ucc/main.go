@@ -35,6 +35,7 @@ func commands() []command {
 		{"serve", "run the web server and background workers", runServe},
 		{"migrate", "apply database migrations (up) or list them (status)", runMigrate},
 		{"users", "manage accounts: create, set-role", runUsers},
+		{"revenue", "revenue sharing: calculate, verify, report", runRevenue},
 		{"version", "print the version", runVersion},
 	}
 }

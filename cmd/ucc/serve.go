@@ -22,6 +22,8 @@ import (
 	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/objects"
+	"github.com/ucc-video/ucc/internal/revenue"
+	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
 	"github.com/ucc-video/ucc/internal/web"
 	"github.com/ucc-video/ucc/static"
@@ -62,6 +64,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	runWorkers := *role == "worker" || *role == "all"
 	if err := app.startJobs(ctx, cfg, runWorkers); err != nil {
 		return err
+	}
+	if runWorkers {
+		app.startViewFlusher(cfg)
+		defer app.stopViewFlusher()
 	}
 
 	var srv *http.Server
@@ -104,6 +110,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			log.Warn("HTTP shutdown", "err", err)
 		}
 	}
+	app.stopViewFlusher()
 	app.stopJobs(sctx)
 	log.Info("stopped")
 	return nil
@@ -121,6 +128,9 @@ type app struct {
 	videos   *videos.Service
 	// community: lists, search, comments, likes, subscriptions.
 	community *community.Service
+	uploads   *uploads.Service
+	views     *viewsParts
+	revenue   *revenue.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -155,6 +165,12 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout, Log: log.With("component", "videos")})
 	a.community = community.NewService(postgres.NewCommunity(a.db), a.videos,
 		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), community.DefaultConfig(), time.Now)
+	if a.uploads, err = openUploads(cfg, log, a.db, a.store, uploadFinisher{videos: a.videos}); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.views = openViews(ctx, cfg, a)
+	a.revenue = revenue.NewService(postgres.NewRevenue(a.db), time.Now)
 	return a, nil
 }
 
@@ -183,6 +199,7 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 		river.AddWorker(workers, &accounts.CleanupWorker{Service: a.accounts})
 		river.AddWorker(workers, videos.NewTranscodeWorker(a.videos))
 		river.AddWorker(workers, &videos.SweepWorker{Service: a.videos})
+		river.AddWorker(workers, &revenue.CalculateWorker{Service: a.revenue})
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.PeriodicJobs = []*river.PeriodicJob{accounts.CleanupPeriodicJob()}
@@ -193,6 +210,8 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 		// worker: River puts it back to be retried. It must outlast the longest
 		// legitimate transcode.
 		rcfg.RescueStuckJobsAfter = max(time.Hour, cfg.TranscodeTimeout+15*time.Minute)
+		river.AddWorker(workers, &uploads.ExpireWorker{Service: a.uploads})
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, uploads.ExpirePeriodicJob())
 	}
 	c, err := river.NewClient(riverpgxv5.New(a.db.Pool), rcfg)
 	if err != nil {
@@ -232,13 +251,17 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		BaseURL: cfg.BaseURL, SecretKey: cfg.SecretKey, CookieSecure: cfg.CookieSecure,
 		TrustedProxies: cfg.TrustedProxies, MediaOrigins: media, Version: version,
 	}, web.Deps{
-		Log:       a.log,
-		Accounts:  a.accounts,
-		Videos:    a.videos,
-		Community: a.community,
-		Registry:  a.registry,
-		Templates: templates.FS,
-		Static:    static.FS,
+		Log:        a.log,
+		Accounts:   a.accounts,
+		Videos:     a.videos,
+		Community:  a.community,
+		Uploads:    a.uploads,
+		Views:      a.views.service,
+		ViewCounts: a.views.service,
+		Registry:   a.registry,
+		Templates:  templates.FS,
+		Static:     static.FS,
+		Revenue:    a.revenue,
 		ReadyChecks: []web.ReadyCheck{
 			{Name: "postgres", Check: a.db.Ping},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},

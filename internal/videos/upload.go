@@ -154,7 +154,7 @@ func (up *Upload) Finish(ctx context.Context, meta UploadMeta) (Video, error) {
 	if !up.stored {
 		return Video{}, errs.Invalid("missing_file", "the request has no file part named \"file\"")
 	}
-	v, err := up.s.createFromObject(ctx, up.c, up.creatorID, up.channel, up.publicID, up.key, up.size, meta)
+	v, err := up.s.createFromObject(ctx, up.c, up.creatorID, up.channel, up.publicID, up.key, up.size, meta, func(error) bool { return true })
 	up.done = true // createFromObject removed the object on failure
 	return v, err
 }
@@ -178,8 +178,13 @@ func (s *Service) CreateFromUpload(ctx context.Context, in FinishedUpload) (Vide
 	if err != nil {
 		return Video{}, err
 	}
+	// A resumable upload is worth keeping across a transient failure (the
+	// database or storage blipped): the client retries the final PATCH. Only
+	// a refusal of the file itself removes it.
 	fail := func(err error) (Video, error) {
-		c.deleteQuietly(ctx, in.ObjectKey)
+		if permanent(err) {
+			c.deleteQuietly(ctx, in.ObjectKey)
+		}
 		return Video{}, err
 	}
 	if err := objects.ValidateKey(in.ObjectKey); err != nil {
@@ -195,13 +200,24 @@ func (s *Service) CreateFromUpload(ctx context.Context, in FinishedUpload) (Vide
 		return fail(errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", FormatBytes(c.MaxUploadBytes)))
 	}
 	meta := UploadMeta{Title: in.Title, Description: in.Description, Visibility: string(in.Visibility)}
-	return s.createFromObject(ctx, c, in.CreatorID, ch, NewPublicID(), in.ObjectKey, in.Size, meta)
+	return s.createFromObject(ctx, c, in.CreatorID, ch, NewPublicID(), in.ObjectKey, in.Size, meta, permanent)
+}
+
+// permanent reports whether err refuses the upload itself (a person-readable
+// *errs.Error other than "unavailable"), as opposed to a transient failure.
+func permanent(err error) bool {
+	var e *errs.Error
+	return errors.As(err, &e) && !errors.Is(err, errs.ErrUnavailable)
 }
 
 // createFromObject is the shared tail of both upload paths.
-func (s *Service) createFromObject(ctx context.Context, c *creator, creatorID int64, ch Channel, publicID, key string, size int64, meta UploadMeta) (Video, error) {
+//
+// discard decides whether a failure removes the uploaded object.
+func (s *Service) createFromObject(ctx context.Context, c *creator, creatorID int64, ch Channel, publicID, key string, size int64, meta UploadMeta, discard func(error) bool) (Video, error) {
 	fail := func(err error) (Video, error) {
-		c.deleteQuietly(ctx, key)
+		if discard(err) {
+			c.deleteQuietly(ctx, key)
+		}
 		return Video{}, err
 	}
 	title, desc, vis, err := meta.validate()

@@ -36,4 +36,7 @@ func (s *Server) routes() {
 	api.GET("/me", s.requireUser, s.apiMe)
 	s.videoRoutes(e, api)
 	s.communityRoutes(e, api)
+	s.uploadRoutes(e, api)
+	s.viewRoutes(api)
+	s.revenueRoutes(e, api)
 }

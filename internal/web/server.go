@@ -17,7 +17,10 @@ import (
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/community"
+	"github.com/ucc-video/ucc/internal/revenue"
+	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
+	"github.com/ucc-video/ucc/internal/views"
 )
 
 // Config holds the settings the web layer needs.
@@ -43,7 +46,10 @@ type Deps struct {
 	Videos      *videos.Service
 	Community   *community.Service // lists, search, comments, likes, subscriptions
 	ViewCounts  ViewCounts         // displayed view counts (PostgreSQL + pending); nil: PostgreSQL totals only
+	Uploads     *uploads.Service   // resumable (tus) uploads
+	Revenue     *revenue.Service   // revenue sharing; nil leaves its routes out
 	Registry    *prometheus.Registry
+	Views       *views.Service // view counting (nil: the view routes are not registered)
 	ReadyChecks []ReadyCheck
 	Templates   fs.FS
 	Static      fs.FS

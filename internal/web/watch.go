@@ -12,6 +12,7 @@ import (
 	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/videos"
+	"github.com/ucc-video/ucc/internal/views"
 )
 
 // watchCommentsPerPage is how many top-level comments the watch page shows at once.
@@ -40,6 +41,8 @@ type watchData struct {
 	CommentList  []commentView
 	ThreadView   *commentView
 	NextComments string
+	Play         views.Grant // the play token the view beacon reports with
+	HasPlay      bool
 }
 
 // commentView is a comment with what the current user may do with it.
@@ -141,6 +144,7 @@ func (s *Server) watchPage(c *gin.Context) {
 	s.showViews(c, d.More)
 
 	d.CSRF, d.SignedIn = s.csrfToken(c), u != nil
+	d.Play, d.HasPlay = s.PlayGrant(c, v.PublicID)
 	d.Sub = s.subscribeButton(c, d.Channel, d.PageURL)
 	d.CommentList = s.commentViews(c, &d, d.Comments.Comments)
 	if d.Thread != nil {

@@ -1,0 +1,100 @@
+package uploads
+
+import (
+	"encoding/base64"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ucc-video/ucc/internal/errs"
+)
+
+// ParseMetadata decodes a tus Upload-Metadata header: comma-separated pairs
+// of a key and a base64 value ("title dGl0bGU=,private"). Keys are unique
+// and hold no spaces or commas; a key alone has the empty value.
+func ParseMetadata(h string) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.TrimSpace(h) == "" {
+		return out, nil
+	}
+	if len(h) > maxMetadataLen {
+		return nil, errs.Invalid("invalid_metadata", "Upload-Metadata is longer than %d bytes", maxMetadataLen)
+	}
+	for pair := range strings.SplitSeq(h, ",") {
+		pair = strings.TrimSpace(pair)
+		key, val, _ := strings.Cut(pair, " ")
+		if key == "" || !validKey(key) {
+			return nil, errs.Invalid("invalid_metadata", "Upload-Metadata has a bad key %q", key)
+		}
+		if _, dup := out[key]; dup {
+			return nil, errs.Invalid("invalid_metadata", "Upload-Metadata repeats the key %q", key)
+		}
+		val = strings.TrimSpace(val)
+		b, err := base64.StdEncoding.DecodeString(val)
+		if err != nil {
+			if b, err = base64.RawStdEncoding.DecodeString(val); err != nil {
+				return nil, errs.Invalid("invalid_metadata", "Upload-Metadata value of %q is not base64", key)
+			}
+		}
+		if !utf8.Valid(b) {
+			return nil, errs.Invalid("invalid_metadata", "Upload-Metadata value of %q is not UTF-8 text", key)
+		}
+		out[key] = string(b)
+	}
+	return out, nil
+}
+
+func validKey(k string) bool {
+	for _, r := range k {
+		if r <= ' ' || r == ',' || r > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// FormatMetadata encodes metadata as an Upload-Metadata header, keys sorted.
+func FormatMetadata(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+" "+base64.StdEncoding.EncodeToString([]byte(m[k])))
+	}
+	return strings.Join(parts, ",")
+}
+
+// titleFromFilename turns "my_holiday-clip.mp4" into "my_holiday-clip".
+func titleFromFilename(name string) string {
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	if name == "." || name == "/" {
+		return ""
+	}
+	name = strings.TrimSuffix(name, path.Ext(name))
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > 200 {
+		name = string([]rune(name)[:200])
+	}
+	return name
+}
+
+// FormatBytes renders n as "1.5 GiB".
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	s := fmt.Sprintf("%.1f", float64(n)/float64(div))
+	s = strings.TrimSuffix(s, ".0")
+	return s + " " + string("KMGTP"[exp]) + "iB"
+}

@@ -1,0 +1,183 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/errs"
+	"github.com/ucc-video/ucc/internal/uploads"
+)
+
+// uploadIdleTimeout is how long a PATCH body may stall before the
+// connection is dropped (every byte already stored stays stored).
+const uploadIdleTimeout = 2 * time.Minute
+
+// uploadRoutes registers the tus 1.0 endpoint and the upload page.
+func (s *Server) uploadRoutes(e *gin.Engine, api *gin.RouterGroup) {
+	if s.deps.Uploads == nil {
+		return
+	}
+	creator := s.requireRole(accounts.RoleCreator, accounts.RoleAdmin)
+	g := api.Group("/uploads", s.tusHeaders)
+	g.OPTIONS("", s.tusOptions)
+	g.OPTIONS("/:id", s.tusOptions)
+	g.POST("", s.requireUser, creator, s.tusResumable, s.tusCreate)
+	g.HEAD("/:id", s.requireUser, creator, s.tusResumable, s.tusHead)
+	g.PATCH("/:id", s.requireUser, creator, s.tusResumable, s.tusPatch)
+	g.DELETE("/:id", s.requireUser, creator, s.tusResumable, s.tusDelete)
+	e.GET("/upload", s.requireUser, s.uploadPage)
+}
+
+// tusHeaders sets the headers every tus answer carries.
+func (s *Server) tusHeaders(c *gin.Context) {
+	c.Header("Tus-Resumable", uploads.TusVersion)
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// tusResumable refuses requests for another protocol version (412).
+func (s *Server) tusResumable(c *gin.Context) {
+	if v := c.GetHeader("Tus-Resumable"); v != uploads.TusVersion {
+		c.Header("Tus-Version", uploads.TusVersion)
+		c.AbortWithStatusJSON(http.StatusPreconditionFailed, apiError{apiErrorBody{Code: "tus_version",
+			Message: "this endpoint speaks tus " + uploads.TusVersion + "; send the header Tus-Resumable: " + uploads.TusVersion}})
+	}
+}
+
+// tusOptions describes the server's tus support.
+func (s *Server) tusOptions(c *gin.Context) {
+	c.Header("Tus-Version", uploads.TusVersion)
+	c.Header("Tus-Extension", uploads.TusExtensions)
+	if m := s.deps.Uploads.MaxBytes(); m > 0 {
+		c.Header("Tus-Max-Size", strconv.FormatInt(m, 10))
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func uploadLocation(id string) string { return "/api/v1/uploads/" + id }
+
+func setExpires(c *gin.Context, sess uploads.Session) {
+	c.Header("Upload-Expires", sess.ExpiresAt.UTC().Format(http.TimeFormat))
+}
+
+// tusCreate starts an upload (creation extension).
+func (s *Server) tusCreate(c *gin.Context) {
+	if c.GetHeader("Upload-Defer-Length") != "" {
+		s.fail(c, errs.Invalid("defer_length_unsupported", "Upload-Defer-Length is not supported; send Upload-Length"))
+		return
+	}
+	lh := c.GetHeader("Upload-Length")
+	length, err := strconv.ParseInt(lh, 10, 64)
+	if lh == "" || err != nil || length < 0 {
+		s.fail(c, errs.Invalid("invalid_length", "send the file size in bytes in the Upload-Length header"))
+		return
+	}
+	meta, err := uploads.ParseMetadata(c.GetHeader("Upload-Metadata"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sess, err := s.deps.Uploads.Create(c, currentUser(c).ID, length, meta)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", uploadLocation(sess.ID))
+	c.Header("Upload-Offset", "0")
+	setExpires(c, sess)
+	c.Status(http.StatusCreated)
+}
+
+// tusHead reports how much of an upload the server holds.
+func (s *Server) tusHead(c *gin.Context) {
+	sess, err := s.deps.Uploads.Get(c, currentUser(c).ID, c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Upload-Offset", strconv.FormatInt(sess.Offset, 10))
+	c.Header("Upload-Length", strconv.FormatInt(sess.Length, 10))
+	c.Header("Upload-Metadata", uploads.FormatMetadata(sess.Metadata))
+	setExpires(c, sess)
+	c.Status(http.StatusOK)
+}
+
+// tusPatch appends the body at Upload-Offset, streaming it to storage.
+func (s *Server) tusPatch(c *gin.Context) {
+	if c.ContentType() != "application/offset+octet-stream" {
+		s.fail(c, errs.New(errs.ErrUnsupported, "content_type", "a PATCH must have Content-Type: application/offset+octet-stream"))
+		return
+	}
+	offset, err := strconv.ParseInt(c.GetHeader("Upload-Offset"), 10, 64)
+	if err != nil || offset < 0 {
+		s.fail(c, errs.Invalid("invalid_offset", "send the byte offset this chunk starts at in the Upload-Offset header"))
+		return
+	}
+	body := &deadlineReader{r: c.Request.Body, rc: http.NewResponseController(c.Writer)}
+	res, err := s.deps.Uploads.Write(c, currentUser(c).ID, c.Param("id"), offset, body, c.Request.ContentLength)
+	if err != nil {
+		if res.Session.ID != "" {
+			c.Header("Upload-Offset", strconv.FormatInt(res.Session.Offset, 10))
+		}
+		if errors.Is(err, errs.ErrTooLarge) || errors.Is(err, errs.ErrConflict) {
+			// Do not read a body we refuse; let the client's next request come on a fresh connection.
+			c.Header("Connection", "close")
+		}
+		s.fail(c, err)
+		return
+	}
+	c.Header("Upload-Offset", strconv.FormatInt(res.Session.Offset, 10))
+	if res.Done {
+		if res.VideoID != "" {
+			c.Header("Upload-Video-Id", res.VideoID)
+		}
+	} else {
+		setExpires(c, res.Session)
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// tusDelete cancels an upload and removes what it stored (termination extension).
+func (s *Server) tusDelete(c *gin.Context) {
+	if err := s.deps.Uploads.Terminate(c, currentUser(c).ID, c.Param("id")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// deadlineReader pushes the connection's read deadline forward while bytes
+// flow, so a long upload is never cut off but a stalled one is.
+type deadlineReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	last time.Time
+}
+
+// Read reads from the body, extending the read deadline at most once a second.
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	if now := time.Now(); now.Sub(d.last) > time.Second {
+		_ = d.rc.SetReadDeadline(now.Add(uploadIdleTimeout))
+		d.last = now
+	}
+	return d.r.Read(p)
+}
+
+// uploadPage is the creator's upload form (a tus client in static/js/upload.js).
+func (s *Server) uploadPage(c *gin.Context) {
+	u := currentUser(c)
+	if u.Role != accounts.RoleCreator && u.Role != accounts.RoleAdmin {
+		c.Redirect(http.StatusSeeOther, "/channels/new?next=/upload")
+		return
+	}
+	s.htmlPage(c, http.StatusOK, "upload", Page{Title: "Upload a video", Data: gin.H{
+		"MaxBytes": s.deps.Uploads.MaxBytes(),
+		"MaxSize":  uploads.FormatBytes(s.deps.Uploads.MaxBytes()),
+	}})
+}

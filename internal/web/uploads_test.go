@@ -1,0 +1,630 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/errs"
+	"github.com/ucc-video/ucc/internal/objects"
+	"github.com/ucc-video/ucc/internal/testenv"
+	"github.com/ucc-video/ucc/internal/uploads"
+	"github.com/ucc-video/ucc/storage/fs"
+	"github.com/ucc-video/ucc/storage/postgres"
+	"github.com/ucc-video/ucc/storage/s3"
+)
+
+const mib = 1 << 20
+
+// videoMagic marks the test "videos" the recording finisher accepts.
+var videoMagic = []byte("FAKEVIDEO")
+
+// recordingFinisher is the test's Finisher: it checks that the object is
+// there with the announced size, refuses files without videoMagic (as the
+// real one refuses non-videos) and records every accepted upload.
+type recordingFinisher struct {
+	objs objects.Store
+	mu   sync.Mutex
+	got  []uploads.Finished
+}
+
+func (f *recordingFinisher) FinishUpload(ctx context.Context, in uploads.Finished) (string, error) {
+	info, err := f.objs.Stat(ctx, in.ObjectKey)
+	if err != nil {
+		return "", err
+	}
+	if info.Size != in.Size {
+		return "", fmt.Errorf("object has %d bytes, finisher told %d", info.Size, in.Size)
+	}
+	rc, _, err := f.objs.Get(ctx, in.ObjectKey, 0, int64(len(videoMagic)))
+	if err != nil {
+		return "", err
+	}
+	head, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(head, videoMagic) {
+		return "", errs.New(errs.ErrUnsupported, "not_a_video", "this file is not a video we can read")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, in)
+	return fmt.Sprintf("vid%08d", len(f.got)), nil
+}
+
+func (f *recordingFinisher) calls() []uploads.Finished {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]uploads.Finished(nil), f.got...)
+}
+
+// clock is an injectable time source.
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) now() time.Time      { return time.Unix(0, c.t.Load()) }
+func (c *clock) add(d time.Duration) { c.t.Add(int64(d)) }
+func newClock() *clock               { c := &clock{}; c.t.Store(time.Now().UnixNano()); return c }
+
+// uploadEnv is a test server with the upload service on one storage driver.
+type uploadEnv struct {
+	*testServer
+	driver   string
+	objs     objects.Store
+	svc      *uploads.Service
+	fin      *recordingFinisher
+	clock    *clock
+	open     func() []string // keys/ids of multipart uploads still holding parts
+	patchEnd chan struct{}   // a value each time a PATCH handler returns
+}
+
+type uploadOpts struct {
+	max, quota int64
+}
+
+func newUploadEnv(t *testing.T, driver string, o uploadOpts) *uploadEnv {
+	t.Helper()
+	env := &uploadEnv{testServer: newTestServer(t), driver: driver, clock: newClock(), patchEnd: make(chan struct{}, 16)}
+	var parts uploads.Parts
+	switch driver {
+	case "fs":
+		st, err := fs.New(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		mp, err := st.Multipart()
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.objs, parts = st, mp
+		env.open = func() []string {
+			ids, err := mp.OpenUploads()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids
+		}
+	case "s3":
+		st := newS3Store(t)
+		mp := st.Multipart()
+		env.objs, parts = st, mp
+		env.open = func() []string {
+			keys, err := mp.OpenUploads(context.Background(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return keys
+		}
+	}
+	if o.max == 0 {
+		o.max = 1 << 30
+	}
+	env.fin = &recordingFinisher{objs: env.objs}
+	env.svc = uploads.NewService(postgres.NewUploads(env.db), parts, env.objs, env.fin,
+		uploads.Config{MaxBytes: o.max, QuotaBytes: o.quota, Log: env.deps.Log}, env.clock.now)
+	env.deps.Uploads = env.svc
+	s, err := New(env.cfg, env.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.srv = s
+	env.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(w, r)
+		if r.Method == http.MethodPatch {
+			env.patchEnd <- struct{}{}
+		}
+	}))
+	t.Cleanup(env.http.Close)
+	return env
+}
+
+// newS3Store returns an s3 store on a fresh bucket, removed (with any
+// incomplete uploads) when the test ends.
+func newS3Store(t *testing.T) *s3.Store {
+	t.Helper()
+	srv := testenv.S3Server(t)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	bucket := "ucc-tus-" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := s3.New(ctx, s3.Config{Endpoint: srv.Endpoint, Region: srv.Region, Bucket: bucket,
+		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		c := st.Core().Client
+		for oi := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
+			if oi.Err == nil {
+				_ = c.RemoveObject(ctx, bucket, oi.Key, minio.RemoveObjectOptions{})
+			}
+		}
+		if err := c.RemoveBucketWithOptions(ctx, bucket, minio.RemoveBucketOptions{ForceDelete: true}); err != nil {
+			t.Errorf("cleanup: removing bucket %s: %v", bucket, err)
+		}
+	})
+	return st
+}
+
+// forDrivers runs fn against the fs and the s3 driver.
+func forDrivers(t *testing.T, o uploadOpts, fn func(t *testing.T, env *uploadEnv)) {
+	for _, d := range []string{"fs", "s3"} {
+		t.Run(d, func(t *testing.T) { fn(t, newUploadEnv(t, d, o)) })
+	}
+}
+
+// tus returns tus request headers for tok plus extra pairs.
+func tus(tok string, extra ...string) []string {
+	return append(append(bearer(tok), "Tus-Resumable", uploads.TusVersion), extra...)
+}
+
+func meta(pairs ...string) string {
+	var out []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, pairs[i]+" "+base64.StdEncoding.EncodeToString([]byte(pairs[i+1])))
+	}
+	return strings.Join(out, ",")
+}
+
+// sample returns n bytes starting with videoMagic, the rest random.
+func sample(t *testing.T, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	copy(b, videoMagic)
+	return b
+}
+
+// create starts an upload of length bytes and returns its path.
+func (env *uploadEnv) create(tok string, length int, md string) string {
+	env.t.Helper()
+	r := env.do("POST", "/api/v1/uploads", nil, tus(tok, "Upload-Length", strconv.Itoa(length), "Upload-Metadata", md)...)
+	wantStatus(env.t, r, http.StatusCreated)
+	loc := r.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/api/v1/uploads/") || r.Header.Get("Tus-Resumable") != "1.0.0" || r.Header.Get("Upload-Expires") == "" {
+		env.t.Fatalf("create headers: %v", r.Header)
+	}
+	return loc
+}
+
+// patch sends chunk at offset.
+func (env *uploadEnv) patch(tok, loc string, offset int, chunk []byte) response {
+	env.t.Helper()
+	r := env.do("PATCH", loc, chunk, tus(tok, "Content-Type", "application/offset+octet-stream", "Upload-Offset", strconv.Itoa(offset))...)
+	<-env.patchEnd
+	return r
+}
+
+// head returns the server's offset for loc.
+func (env *uploadEnv) head(tok, loc string) int {
+	env.t.Helper()
+	r := env.do("HEAD", loc, nil, tus(tok)...)
+	wantStatus(env.t, r, http.StatusOK)
+	if r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("Tus-Resumable") != "1.0.0" {
+		env.t.Fatalf("HEAD headers: %v", r.Header)
+	}
+	n, err := strconv.Atoi(r.Header.Get("Upload-Offset"))
+	if err != nil {
+		env.t.Fatalf("HEAD Upload-Offset %q", r.Header.Get("Upload-Offset"))
+	}
+	return n
+}
+
+// wantObject checks that key holds exactly want.
+func (env *uploadEnv) wantObject(key string, want []byte) {
+	env.t.Helper()
+	rc, info, err := env.objs.Get(context.Background(), key, 0, -1)
+	if err != nil {
+		env.t.Fatalf("get %s: %v", key, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	if n != int64(len(want)) || info.Size != int64(len(want)) {
+		env.t.Fatalf("object %s has %d bytes, want %d", key, n, len(want))
+	}
+	if got, exp := h.Sum(nil), sha256.Sum256(want); !bytes.Equal(got, exp[:]) {
+		env.t.Fatalf("object %s: sha256 differs from the source", key)
+	}
+}
+
+// wantNoLeftovers checks that no tail object, open multipart upload or
+// session row is left.
+func (env *uploadEnv) wantNoLeftovers() {
+	env.t.Helper()
+	if tails, err := env.objs.List(context.Background(), "uploads/"); err != nil || len(tails) != 0 {
+		env.t.Fatalf("tail objects left: %v %v", tails, err)
+	}
+	if open := env.open(); len(open) != 0 {
+		env.t.Fatalf("multipart uploads left: %v", open)
+	}
+	var n int
+	if err := env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM upload_sessions`).Scan(&n); err != nil || n != 0 {
+		env.t.Fatalf("upload_sessions rows left: %d %v", n, err)
+	}
+}
+
+func TestTusOptionsAndAccess(t *testing.T) {
+	env := newUploadEnv(t, "fs", uploadOpts{max: 64 * mib})
+	r := env.do("OPTIONS", "/api/v1/uploads", nil)
+	wantStatus(t, r, http.StatusNoContent)
+	if r.Header.Get("Tus-Version") != "1.0.0" || r.Header.Get("Tus-Max-Size") != strconv.Itoa(64*mib) ||
+		!strings.Contains(r.Header.Get("Tus-Extension"), "creation") || !strings.Contains(r.Header.Get("Tus-Extension"), "termination") ||
+		r.Header.Get("Tus-Resumable") != "1.0.0" {
+		t.Fatalf("OPTIONS headers: %v", r.Header)
+	}
+	viewer, _ := env.user("viewer@example.com", accounts.RoleViewer)
+	creator, _ := env.user("creator@example.com", accounts.RoleCreator)
+	other, _ := env.user("other@example.com", accounts.RoleCreator)
+
+	wantStatus(t, env.do("POST", "/api/v1/uploads", nil, "Tus-Resumable", "1.0.0", "Upload-Length", "10"), http.StatusUnauthorized)
+	r = env.do("POST", "/api/v1/uploads", nil, tus(viewer, "Upload-Length", "10")...)
+	wantStatus(t, r, http.StatusForbidden)
+	if r.Header.Get("Tus-Resumable") != "1.0.0" {
+		t.Fatalf("error answers must carry Tus-Resumable: %v", r.Header)
+	}
+	r = env.do("POST", "/api/v1/uploads", nil, append(bearer(creator), "Upload-Length", "10")...)
+	wantStatus(t, r, http.StatusPreconditionFailed)
+	if r.Header.Get("Tus-Version") != "1.0.0" {
+		t.Fatalf("412 without Tus-Version: %v", r.Header)
+	}
+	wantStatus(t, env.do("POST", "/api/v1/uploads", nil, tus(creator)...), http.StatusBadRequest)
+	r = env.do("POST", "/api/v1/uploads", nil, tus(creator, "Upload-Length", "0")...)
+	wantStatus(t, r, http.StatusBadRequest)
+	if !strings.Contains(string(r.Body), "empty") {
+		t.Fatalf("empty file message: %s", r.Body)
+	}
+	r = env.do("POST", "/api/v1/uploads", nil, tus(creator, "Upload-Length", strconv.Itoa(64*mib+1))...)
+	wantStatus(t, r, http.StatusRequestEntityTooLarge)
+	if !strings.Contains(string(r.Body), "too large") {
+		t.Fatalf("too large message: %s", r.Body)
+	}
+	r = env.do("POST", "/api/v1/uploads", nil, tus(creator, "Upload-Length", "10", "Upload-Metadata", meta("visibility", "secret"))...)
+	wantStatus(t, r, http.StatusBadRequest)
+	if !strings.Contains(string(r.Body), "invalid_visibility") {
+		t.Fatalf("visibility message: %s", r.Body)
+	}
+
+	loc := env.create(creator, 100, meta("filename", "../../etc/My Clip.mp4"))
+	// Someone else's upload does not exist for them.
+	wantStatus(t, env.do("HEAD", loc, nil, tus(other)...), http.StatusNotFound)
+	r = env.patch(other, loc, 0, sample(t, 10))
+	wantStatus(t, r, http.StatusNotFound)
+	wantStatus(t, env.do("DELETE", loc, nil, tus(other)...), http.StatusNotFound)
+	wantStatus(t, env.do("HEAD", "/api/v1/uploads/not-a-real-upload-id-xx", nil, tus(creator)...), http.StatusNotFound)
+	// The metadata is kept, the title comes from the file name, the key does not.
+	r = env.do("HEAD", loc, nil, tus(creator)...)
+	wantStatus(t, r, http.StatusOK)
+	md, err := uploads.ParseMetadata(r.Header.Get("Upload-Metadata"))
+	if err != nil || md["title"] != "My Clip" || md["visibility"] != "public" {
+		t.Fatalf("metadata %v %v", md, err)
+	}
+	// Wrong content type.
+	r = env.do("PATCH", loc, sample(t, 10), tus(creator, "Content-Type", "application/octet-stream", "Upload-Offset", "0")...)
+	<-env.patchEnd
+	wantStatus(t, r, http.StatusUnsupportedMediaType)
+	if env.head(creator, loc) != 0 {
+		t.Fatal("a refused PATCH moved the offset")
+	}
+}
+
+func TestTusUploadInChunks(t *testing.T) {
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
+		tok, uid := env.user("creator@example.com", accounts.RoleCreator)
+		src := sample(t, 20*mib+123)
+		loc := env.create(tok, len(src), meta("title", "My trip", "description", "Day one", "visibility", "unlisted", "filename", "trip.mov"))
+		// Chunks: below S3's 5 MiB minimum (kept as a tail), a chunk that
+		// completes a part and leaves a tail, a single byte, a chunk that
+		// crosses a part boundary unaligned, then the rest.
+		chunks := []int{3 * mib, 6 * mib, 1, 9*mib + 17}
+		off := 0
+		for i, n := range chunks {
+			r := env.patch(tok, loc, off, src[off:off+n])
+			wantStatus(t, r, http.StatusNoContent)
+			off += n
+			if got := r.Header.Get("Upload-Offset"); got != strconv.Itoa(off) {
+				t.Fatalf("chunk %d: Upload-Offset %s, want %d", i, got, off)
+			}
+			if r.Header.Get("Upload-Video-Id") != "" {
+				t.Fatalf("chunk %d: finished early", i)
+			}
+			if h := env.head(tok, loc); h != off {
+				t.Fatalf("chunk %d: HEAD offset %d, want %d", i, h, off)
+			}
+		}
+		// A stale offset is a conflict and changes nothing.
+		r := env.patch(tok, loc, off-1, src[off-1:off+10])
+		wantStatus(t, r, http.StatusConflict)
+		if !strings.Contains(string(r.Body), "offset_mismatch") {
+			t.Fatalf("409 body: %s", r.Body)
+		}
+		// A chunk past the declared length is refused whole.
+		r = env.patch(tok, loc, off, append(append([]byte{}, src[off:]...), 'x'))
+		wantStatus(t, r, http.StatusRequestEntityTooLarge)
+		if env.head(tok, loc) != off {
+			t.Fatal("an oversized PATCH moved the offset")
+		}
+		r = env.patch(tok, loc, off, src[off:])
+		wantStatus(t, r, http.StatusNoContent)
+		if r.Header.Get("Upload-Offset") != strconv.Itoa(len(src)) || r.Header.Get("Upload-Video-Id") != "vid00000001" {
+			t.Fatalf("final PATCH headers: %v", r.Header)
+		}
+		calls := env.fin.calls()
+		if len(calls) != 1 {
+			t.Fatalf("finisher calls: %v", calls)
+		}
+		f := calls[0]
+		if f.CreatorID != uid || f.Size != int64(len(src)) || f.Title != "My trip" || f.Description != "Day one" ||
+			f.Visibility != "unlisted" || !strings.HasPrefix(f.ObjectKey, "originals/") || strings.Contains(f.ObjectKey, "trip") {
+			t.Fatalf("finished = %+v", f)
+		}
+		env.wantObject(f.ObjectKey, src)
+		env.wantNoLeftovers()
+		wantStatus(t, env.do("HEAD", loc, nil, tus(tok)...), http.StatusNotFound)
+	})
+}
+
+// dropPatch sends a PATCH declaring the whole of chunk but only sends the
+// first sent bytes, then closes the connection, and waits for the server's
+// handler to give up.
+func (env *uploadEnv) dropPatch(tok, loc string, offset int, chunk []byte, sent int) {
+	env.t.Helper()
+	conn, err := net.Dial("tcp", env.http.Listener.Addr().String())
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	w := bufio.NewWriter(conn)
+	fmt.Fprintf(w, "PATCH %s HTTP/1.1\r\nHost: ucc.test\r\nAuthorization: Bearer %s\r\nTus-Resumable: 1.0.0\r\n"+
+		"Content-Type: application/offset+octet-stream\r\nUpload-Offset: %d\r\nContent-Length: %d\r\n\r\n", loc, tok, offset, len(chunk))
+	if _, err := w.Write(chunk[:sent]); err != nil {
+		env.t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		env.t.Fatal(err)
+	}
+	conn.Close()
+	select {
+	case <-env.patchEnd:
+	case <-time.After(30 * time.Second):
+		env.t.Fatal("the server did not notice the dropped connection")
+	}
+}
+
+func TestTusResumeAfterDroppedConnection(t *testing.T) {
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
+		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+		src := sample(t, 18*mib+5)
+		loc := env.create(tok, len(src), meta("title", "Resumed"))
+		// 12 MiB declared, 10 MiB sent: the first 8 MiB part is stored, the
+		// 2 MiB of the unfinished rest are not, and the offset says so.
+		env.dropPatch(tok, loc, 0, src[:12*mib], 10*mib)
+		if got := env.head(tok, loc); got != 8*mib {
+			t.Fatalf("offset after drop: %d, want %d", got, 8*mib)
+		}
+		// A small chunk becomes a stored tail.
+		wantStatus(t, env.patch(tok, loc, 8*mib, src[8*mib:9*mib]), http.StatusNoContent)
+		// Dropped while completing the next part: the tail and offset stay.
+		env.dropPatch(tok, loc, 9*mib, src[9*mib:], 4*mib)
+		if got := env.head(tok, loc); got != 9*mib {
+			t.Fatalf("offset after second drop: %d, want %d", got, 9*mib)
+		}
+		tails, err := env.objs.List(context.Background(), "uploads/")
+		if err != nil || len(tails) != 1 || tails[0].Size != mib {
+			t.Fatalf("tails after second drop: %v %v", tails, err)
+		}
+		off := env.head(tok, loc)
+		r := env.patch(tok, loc, off, src[off:])
+		wantStatus(t, r, http.StatusNoContent)
+		if r.Header.Get("Upload-Video-Id") == "" {
+			t.Fatalf("final headers: %v", r.Header)
+		}
+		calls := env.fin.calls()
+		if len(calls) != 1 {
+			t.Fatalf("finisher calls: %d", len(calls))
+		}
+		env.wantObject(calls[0].ObjectKey, src)
+		env.wantNoLeftovers()
+	})
+}
+
+func TestTusTerminate(t *testing.T) {
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
+		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+		src := sample(t, 12*mib)
+		loc := env.create(tok, len(src), "")
+		wantStatus(t, env.patch(tok, loc, 0, src[:10*mib]), http.StatusNoContent) // a part and a tail
+		if len(env.open()) != 1 {
+			t.Fatalf("open uploads before DELETE: %v", env.open())
+		}
+		wantStatus(t, env.do("DELETE", loc, nil, tus(tok)...), http.StatusNoContent)
+		env.wantNoLeftovers()
+		if all, _ := env.objs.List(context.Background(), ""); len(all) != 0 {
+			t.Fatalf("objects left: %v", all)
+		}
+		wantStatus(t, env.do("HEAD", loc, nil, tus(tok)...), http.StatusNotFound)
+		wantStatus(t, env.patch(tok, loc, 10*mib, src[10*mib:]), http.StatusNotFound)
+		if len(env.fin.calls()) != 0 {
+			t.Fatal("a cancelled upload reached the finisher")
+		}
+	})
+}
+
+func TestTusRejectedFile(t *testing.T) {
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
+		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+		src := sample(t, 9*mib)
+		copy(src, "NOTAVIDEO")
+		loc := env.create(tok, len(src), meta("filename", "notes.mp4"))
+		r := env.patch(tok, loc, 0, src)
+		wantStatus(t, r, http.StatusUnsupportedMediaType)
+		if !strings.Contains(string(r.Body), "not a video") {
+			t.Fatalf("rejection body: %s", r.Body)
+		}
+		env.wantNoLeftovers()
+		if all, _ := env.objs.List(context.Background(), ""); len(all) != 0 {
+			t.Fatalf("a rejected upload left objects: %v", all)
+		}
+	})
+}
+
+func TestTusQuota(t *testing.T) {
+	env := newUploadEnv(t, "fs", uploadOpts{quota: 30 * mib})
+	tok, uid := env.user("creator@example.com", accounts.RoleCreator)
+	ctx := context.Background()
+	// 8 MiB already stored in one of the creator's videos.
+	var ch int64
+	if err := env.db.Pool.QueryRow(ctx, `INSERT INTO channels (owner_id, handle, name) VALUES ($1, 'quota-test', 'Q') RETURNING id`, uid).Scan(&ch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.db.Pool.Exec(ctx, `INSERT INTO videos (public_id, channel_id, creator_id, title, original_size) VALUES ('abcdefghijk', $1, $2, 'Old', $3)`, ch, uid, 8*mib); err != nil {
+		t.Fatal(err)
+	}
+	first := env.create(tok, 20*mib, "")
+	r := env.do("POST", "/api/v1/uploads", nil, tus(tok, "Upload-Length", strconv.Itoa(3*mib))...)
+	wantStatus(t, r, http.StatusRequestEntityTooLarge)
+	if !strings.Contains(string(r.Body), "quota exceeded") {
+		t.Fatalf("quota body: %s", r.Body)
+	}
+	// Another creator has their own quota.
+	other, _ := env.user("other@example.com", accounts.RoleCreator)
+	env.create(other, 20*mib, "")
+	// Cancelling the open upload frees its share.
+	wantStatus(t, env.do("DELETE", first, nil, tus(tok)...), http.StatusNoContent)
+	env.create(tok, 3*mib, "")
+}
+
+func TestTusExpiry(t *testing.T) {
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
+		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+		src := sample(t, 16*mib)
+		old := env.create(tok, len(src), "")
+		wantStatus(t, env.patch(tok, old, 0, src[:10*mib]), http.StatusNoContent)
+		env.clock.add(23 * time.Hour)
+		fresh := env.create(tok, len(src), "")
+		wantStatus(t, env.patch(tok, fresh, 0, src[:2*mib]), http.StatusNoContent)
+
+		w := &uploads.ExpireWorker{Service: env.svc}
+		if err := w.Work(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if env.head(tok, old) != 10*mib || len(env.open()) != 2 {
+			t.Fatal("the expiry job removed a session before its time")
+		}
+		env.clock.add(90 * time.Minute) // old is now 24.5 h old, fresh 1.5 h
+		r := env.patch(tok, old, 10*mib, src[10*mib:])
+		wantStatus(t, r, http.StatusNotFound)
+		if !strings.Contains(string(r.Body), "expired") {
+			t.Fatalf("expired body: %s", r.Body)
+		}
+		if err := w.Work(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		wantStatus(t, env.do("HEAD", old, nil, tus(tok)...), http.StatusNotFound)
+		if env.head(tok, fresh) != 2*mib || len(env.open()) != 1 {
+			t.Fatalf("fresh session touched; open = %v", env.open())
+		}
+		env.clock.add(24 * time.Hour)
+		if err := w.Work(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		env.wantNoLeftovers()
+	})
+}
+
+func TestTusConcurrentPatches(t *testing.T) {
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
+		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+		src := sample(t, 16*mib)
+		loc := env.create(tok, len(src), "")
+		var wg sync.WaitGroup
+		statuses := make([]int, 2)
+		for i := range statuses {
+			wg.Go(func() { statuses[i] = env.patch(tok, loc, 0, src[:10*mib]).StatusCode })
+		}
+		wg.Wait()
+		if !(statuses[0] == 204 && statuses[1] == 409 || statuses[0] == 409 && statuses[1] == 204) {
+			t.Fatalf("two PATCHes at offset 0 answered %v; want one 204 and one 409", statuses)
+		}
+		if got := env.head(tok, loc); got != 10*mib {
+			t.Fatalf("offset %d, want %d", got, 10*mib)
+		}
+		if tails, _ := env.objs.List(context.Background(), "uploads/"); len(tails) != 1 {
+			t.Fatalf("tails: %v", tails)
+		}
+		wantStatus(t, env.patch(tok, loc, 10*mib, src[10*mib:]), http.StatusNoContent)
+		env.wantObject(env.fin.calls()[0].ObjectKey, src)
+		env.wantNoLeftovers()
+	})
+}
+
+func TestUploadPage(t *testing.T) {
+	env := newUploadEnv(t, "fs", uploadOpts{max: 2 << 30})
+	creator, _ := env.user("creator@example.com", accounts.RoleCreator)
+	viewer, _ := env.user("viewer@example.com", accounts.RoleViewer)
+	r := env.do("GET", "/upload", nil, bearer(creator)...)
+	wantStatus(t, r, http.StatusOK)
+	for _, want := range []string{`src="/static/js/upload.js"`, `data-endpoint="/api/v1/uploads"`, `data-max-bytes="2147483648"`,
+		`<progress id="progress"`, `id="cancel"`, `href="/studio"`, "2 GiB"} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Errorf("upload page lacks %s", want)
+		}
+	}
+	if strings.Contains(string(r.Body), "style=") || strings.Contains(string(r.Body), "<script>") {
+		t.Error("the upload page has inline styles or scripts, which the CSP forbids")
+	}
+	r = env.do("GET", "/upload", nil, bearer(viewer)...)
+	wantStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/channels/new") {
+		t.Fatalf("viewer redirected to %q", loc)
+	}
+	r = env.do("GET", "/upload", nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/login") {
+		t.Fatalf("anonymous redirected to %q", loc)
+	}
+	wantStatus(t, env.do("GET", "/static/js/upload.js", nil), http.StatusOK)
+	wantStatus(t, env.do("GET", "/static/css/upload.css", nil), http.StatusOK)
+}

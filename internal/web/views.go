@@ -1,0 +1,133 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ucc-video/ucc/internal/errs"
+	"github.com/ucc-video/ucc/internal/views"
+)
+
+// viewerCookie holds the signed anonymous viewer id; API clients may send
+// the same value in the viewerHeader instead.
+const (
+	viewerCookie = "ucc_vid"
+	viewerHeader = "X-UCC-Viewer"
+)
+
+// viewRoutes registers the view-counting API.
+func (s *Server) viewRoutes(api *gin.RouterGroup) {
+	if s.deps.Views == nil {
+		return
+	}
+	api.GET("/videos/:id/play", s.apiPlay)
+	api.POST("/videos/:id/views", s.apiReportView)
+	api.GET("/videos/:id/views", s.apiViewCount)
+}
+
+// viewer builds the views.Viewer of a request: the signed-in user, else
+// the anonymous id from the X-UCC-Viewer header or the ucc_vid cookie. With
+// mint, an anonymous request without a valid id gets a fresh one (set as
+// cookie and echoed in the X-UCC-Viewer response header).
+func (s *Server) viewer(c *gin.Context, mint bool) views.Viewer {
+	v := views.Viewer{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
+	if u := currentUser(c); u != nil {
+		v.UserID, v.Admin = u.ID, u.IsAdmin()
+		return v
+	}
+	signer := s.deps.Views.Signer()
+	if h := c.GetHeader(viewerHeader); h != "" {
+		v.AnonID = signer.VerifyAnonymousID(h)
+	}
+	if v.AnonID == "" {
+		if ck, err := c.Cookie(viewerCookie); err == nil {
+			v.AnonID = signer.VerifyAnonymousID(ck)
+		}
+	}
+	if v.AnonID == "" && mint {
+		signed := signer.NewAnonymousID()
+		v.AnonID = signer.VerifyAnonymousID(signed)
+		http.SetCookie(c.Writer, &http.Cookie{Name: viewerCookie, Value: signed, Path: "/", MaxAge: 2 * 365 * 24 * 3600,
+			HttpOnly: true, Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode})
+		c.Header(viewerHeader, signed)
+	}
+	return v
+}
+
+// PlayGrant issues a play token for a page (the watch page embeds it in
+// <video data-play-token data-min-watch> and loads /static/js/beacon.js).
+// It sets the viewer cookie for anonymous visitors. ok is false when views
+// are not wired or the video may not be played.
+func (s *Server) PlayGrant(c *gin.Context, publicID string) (g views.Grant, ok bool) {
+	if s.deps.Views == nil {
+		return g, false
+	}
+	g, err := s.deps.Views.Play(c, publicID, s.viewer(c, true))
+	return g, err == nil
+}
+
+// DisplayedViews returns the view counts to show for videos (PostgreSQL
+// total plus pending in Redis), or nil when views are not wired or
+// PostgreSQL fails; pages then show videos.views.
+func (s *Server) DisplayedViews(c *gin.Context, videoIDs []int64) map[int64]int64 {
+	if s.deps.Views == nil {
+		return nil
+	}
+	m, err := s.deps.Views.Displayed(c, videoIDs)
+	if err != nil {
+		s.log.WarnContext(c, "displayed views", "err", err)
+		return nil
+	}
+	return m
+}
+
+// apiPlay answers GET /api/v1/videos/:id/play with a play token.
+func (s *Server) apiPlay(c *gin.Context) {
+	g, err := s.deps.Views.Play(c, c.Param("id"), s.viewer(c, true))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, g)
+}
+
+// viewReport is the body of POST /api/v1/videos/:id/views.
+type viewReport struct {
+	PlayToken string `json:"play_token"`
+}
+
+// apiReportView answers POST /api/v1/videos/:id/views: 200 with
+// {"counted", "reason"} for a well-formed report, 400 for a malformed one,
+// 404 for an unknown video, 503 when Redis is down.
+func (s *Server) apiReportView(c *gin.Context) {
+	var body viewReport
+	if err := bindJSON(c, &body, 4<<10); err != nil {
+		s.fail(c, err)
+		return
+	}
+	body.PlayToken = strings.TrimSpace(body.PlayToken)
+	if body.PlayToken == "" {
+		s.fail(c, errs.Invalid("missing_play_token", "the body must be {\"play_token\": \"...\"} with the token from GET /api/v1/videos/{id}/play"))
+		return
+	}
+	res, err := s.deps.Views.Report(c, c.Param("id"), s.viewer(c, false), body.PlayToken)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// apiViewCount answers GET /api/v1/videos/:id/views with the displayed count.
+func (s *Server) apiViewCount(c *gin.Context) {
+	n, err := s.deps.Views.DisplayedByPublicID(c, c.Param("id"), s.viewer(c, false))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"views": n})
+}
