@@ -3,7 +3,7 @@
 // likes and subscribes; the creator replies and removes a comment.
 // Each step builds on the one before, so the tests run in sequence.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { assertClean, env, launch, newPage, shot, signUp, unique, until } from './lib.mjs';
@@ -28,7 +28,8 @@ before(async () => {
   vp = await newPage(browser);
 });
 after(async () => {
-  if (videoID) writeFileSync(join(env('SCREENSHOT_DIR'), 'journey.json'), JSON.stringify({ videoID, watchPath: `/watch/${videoID}` }));
+  // For the finance spec and the page-weight check that follow.
+  if (videoID) writeFileSync(join(env('SCREENSHOT_DIR'), 'journey.json'), JSON.stringify({ videoID, watchPath: `/watch/${videoID}`, creator, handle }));
   await browser?.close();
 });
 
@@ -63,26 +64,53 @@ test('a handle already taken is refused with a clear message', async () => {
   await other.context().close();
 });
 
-test('the creator uploads a clip', async () => {
-  // TODO(e2e): through the /upload page once it lands on main.
-  await cp.goto('/studio');
-  const csrf = await cp.getAttribute('meta[name="csrf-token"]', 'content');
-  const resp = await cp.request.post('/api/v1/videos', {
-    headers: { 'X-CSRF-Token': csrf },
-    multipart: {
-      title: firstTitle,
-      description: 'Uploaded by the browser journey.',
-      visibility: 'public',
-      file: { name: 'journey-clip.mp4', mimeType: 'video/mp4', buffer: readFileSync(env('CLIP_PATH')) },
-    },
+test('the creator uploads a clip through the upload page, and the progress bar moves', async () => {
+  await cp.click('header a[href="/upload"]');
+  await cp.waitForURL('**/upload');
+  await shot(cp, 'upload-form');
+  await cp.setInputFiles('#file', env('CLIP_PATH'));
+  assert.equal(await cp.inputValue('#title'), 'journey-clip', 'the title starts as the file name');
+  await cp.fill('#title', firstTitle);
+  await cp.fill('#description', 'Uploaded by the browser journey.\nMore at https://example.com/test-cards');
+  await cp.selectOption('#visibility', 'public');
+  // Record every value the page gives the progress bar.
+  await cp.evaluate(() => {
+    const bar = document.getElementById('progress');
+    const proto = Object.getOwnPropertyDescriptor(HTMLProgressElement.prototype, 'value');
+    window.__progress = [];
+    Object.defineProperty(bar, 'value', {
+      get() { return proto.get.call(this); },
+      set(v) { window.__progress.push(Number(v)); proto.set.call(this, v); },
+    });
   });
-  assert.equal(resp.status(), 201, await resp.text());
-  videoID = (await resp.json()).id;
-  assert.ok(videoID);
+  // A slow uplink (about 700 KB/s), so that the 1.4 MB clip takes a few
+  // seconds and the bar has something to show.
+  const cdp = await cp.context().newCDPSession(cp);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 700 * 1024 });
+  await cp.click('#start');
+  await until('the upload to be part-way', () => cp.evaluate(() => window.__progress.some((v) => v > 0 && v < 100)), { every: 50 });
+  assert.ok(await cp.locator('#progress-box').isVisible(), 'the progress box shows');
+  assert.match(await cp.locator('#progress-text').textContent(), /%/);
+  await shot(cp, 'upload-in-progress');
+  await cp.locator('#done').waitFor({ timeout: 60000 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
+  const values = await cp.evaluate(() => window.__progress);
+  const between = values.filter((v) => v > 0 && v < 100);
+  assert.ok(new Set(between).size >= 2, `the bar moved through several values: ${values.join(', ')}`);
+  for (let i = 1; i < values.length; i++) assert.ok(values[i] >= values[i - 1] || values[i] === 0, `the bar never goes back: ${values.join(', ')}`);
+  assert.equal(values.at(-1), 100);
+  const link = await cp.getAttribute('#studio-link', 'href');
+  videoID = decodeURIComponent((link.match(/#video-(.+)$/) || [])[1] || '');
+  assert.ok(videoID, `the studio link names the video (${link})`);
+  await shot(cp, 'upload-done');
+  assertClean(cp);
 });
 
 test('the studio shows the video processing, then ready', async () => {
-  await cp.goto('/studio');
+  await cp.click('#studio-link');
+  await cp.waitForURL('**/studio**');
   const row = cp.locator(`tr[data-video="${videoID}"]`);
   await row.waitFor();
   if ((await row.getAttribute('data-status')) !== 'ready') await shot(cp, 'studio-processing');
@@ -151,6 +179,35 @@ test('the viewer plays the video', async () => {
   assertClean(vp);
 });
 
+test('the view is counted after the minimum watch time and the count goes up', async () => {
+  const count = vp.locator('main [data-view-count]');
+  assert.equal(await count.getAttribute('data-view-count'), '0');
+  assert.equal((await count.textContent()).trim(), '0 views');
+  // UCC_VIEW_MIN_WATCH=3s for the test (and half of a 6 s clip is 3 s too).
+  assert.equal(await vp.getAttribute('video#player', 'data-min-watch'), '3');
+  const reported = vp.waitForResponse((r) => r.url().endsWith(`/api/v1/videos/${videoID}/views`) && r.request().method() === 'POST', { timeout: 20000 });
+  const resp = await reported;
+  const body = await resp.json();
+  assert.equal(body.counted, true, `the view counted: ${JSON.stringify(body)}`);
+  const played = await vp.evaluate(() => document.getElementById('player').currentTime);
+  assert.ok(played >= 3, `reported only after 3 s of playback (at ${played} s)`);
+  await until('the count on the page to go up', async () => (await count.getAttribute('data-view-count')) === '1');
+  assert.equal((await count.textContent()).trim(), '1 view');
+  await shot(vp, 'watch-view-counted');
+  // A fresh page load shows it too (PostgreSQL total plus what Redis holds).
+  await vp.reload();
+  assert.equal((await vp.locator('main [data-view-count]').textContent()).trim(), '1 view');
+  // Watching again within the dedup window does not count twice.
+  const again = vp.waitForResponse((r) => r.url().endsWith(`/api/v1/videos/${videoID}/views`) && r.request().method() === 'POST', { timeout: 20000 });
+  await vp.evaluate(() => { const v = document.getElementById('player'); v.muted = true; return v.play(); });
+  const second = await (await again).json();
+  assert.equal(second.counted, false);
+  assert.equal(second.reason, 'duplicate');
+  await vp.evaluate(() => document.getElementById('player').pause());
+  assert.equal((await vp.locator('main [data-view-count]').textContent()).trim(), '1 view');
+  assertClean(vp);
+});
+
 test('the viewer comments, and markup in a comment stays text', async () => {
   const comments = ['What a lovely test card!', 'Is the tone exactly 440 Hz? <script>window.__pwned = 1</script>'];
   for (const body of comments) {
@@ -206,6 +263,27 @@ test('the creator replies to a comment and removes another', async () => {
   await vp.locator('ol.replies .comment-body', { hasText: 'Thank you!' }).first().waitFor();
   assert.equal(await vp.locator('.comment-body', { hasText: 'Is the tone exactly 440 Hz?' }).count(), 0);
   assertClean(vp);
+});
+
+test('the creator sees the view on the earnings page chart', async () => {
+  await Promise.all([cp.waitForURL('**/earnings'), cp.click('header a[href="/earnings"]')]);
+  // The flusher moves the view to PostgreSQL's daily buckets every 500 ms.
+  await until('the view to reach the daily buckets', async () => {
+    const bars = await cp.locator('svg.chart.days rect.bar').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('height'))));
+    if (bars.some((h) => h > 0)) return true;
+    await cp.reload();
+    return false;
+  });
+  const bars = await cp.locator('svg.chart.days rect.bar').evaluateAll((rs) => rs.map((r) => ({ h: Number(r.getAttribute('height')), title: r.textContent.trim() })));
+  assert.ok(bars.length >= 28, `a bar per day (${bars.length})`);
+  const today = new Date().toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  const tall = bars.filter((b) => b.h > 0);
+  assert.equal(tall.length, 1, `one day with views: ${JSON.stringify(tall)}`);
+  assert.equal(tall[0], bars.at(-1), 'the day with the view is the last, today');
+  assert.match(tall[0].title, new RegExp(`^${today}: 1 views?$`));
+  assert.match(await cp.locator('main section.card').first().textContent(), /\b1\b\s+of\s+1000000/);
+  await shot(cp, 'earnings');
+  assertClean(cp);
 });
 
 test('the channel page lists the video and counts the subscriber', async () => {

@@ -62,7 +62,11 @@ export async function launch() {
  * that a spec can assert there were none (see assertClean).
  */
 export async function newPage(browser) {
-  const context = await browser.newContext({ baseURL: BASE_URL, viewport: DESKTOP, acceptDownloads: true });
+  // UCC does not count views from headless browsers (they are bots to it),
+  // so the people in these specs present the User-Agent of the same
+  // Chromium with a screen.
+  const userAgent = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`;
+  const context = await browser.newContext({ baseURL: BASE_URL, viewport: DESKTOP, acceptDownloads: true, userAgent });
   context.setDefaultTimeout(15000);
   const page = await context.newPage();
   page.problems = [];
