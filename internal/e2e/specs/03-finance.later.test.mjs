@@ -171,13 +171,26 @@ test('the period is approved and the CSV agrees with the page', async () => {
   assertClean(page);
 });
 
+test('finance records the payment', async () => {
+  await page.fill('form.pay-form #reference', `SEPA-${period}-1`);
+  await Promise.all([page.waitForURL((u) => u.searchParams.has('notice') || u.searchParams.has('error')), page.click('form.pay-form button[type=submit]')]);
+  assert.equal(await page.locator('main .error').count(), 0, await page.locator('main').textContent());
+  assert.match(await page.locator('main .notice').textContent(), /Recorded 1 payment\b/);
+  const cells = await rowCells(page.locator('main table tbody tr', { hasText: `@${journey.handle}` }));
+  assert.match(cells['Status'], new RegExp(`^paid\\s+\\(SEPA-${period}-1\\)$`));
+  await shot(page, 'finance-period-paid');
+  assertClean(page);
+});
+
 test('the creator sees the finalized earnings', async () => {
   const cp = await newPage(browser);
   await logIn(cp, journey.creator);
   await Promise.all([cp.waitForURL('**/earnings'), cp.click('header a[href="/earnings"]')]);
   const row = cp.locator('main table tbody tr', { hasText: period });
   await row.waitFor();
-  assert.match(await row.textContent(), new RegExp(`${money(pool).replace('.', '\\.')} USD`));
+  const cells = (await row.locator('td').allTextContents()).map((c) => c.trim());
+  assert.ok(cells.includes(`${money(pool)} USD`), `earned ${money(pool)} USD: ${cells}`);
+  assert.ok(cells.includes('paid'), `paid: ${cells}`);
   await shot(cp, 'earnings-finalized');
   assertClean(cp);
   await cp.context().close();

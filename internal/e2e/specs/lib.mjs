@@ -108,12 +108,17 @@ export async function shot(page, name) {
   shotNumber++;
   const base = `${shotPrefix}-${String(shotNumber).padStart(2, '0')}-${name}`;
   const before = page.viewportSize();
+  // From the top: a full-page shot of a scrolled page draws the sticky
+  // header in the middle.
+  const scrolled = await page.evaluate(() => window.scrollY);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.setViewportSize(DESKTOP);
   await page.screenshot({ path: join(shotDir, `${base}-desktop.png`), fullPage: true });
   await page.setViewportSize(PHONE);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   await page.screenshot({ path: join(shotDir, `${base}-phone.png`), fullPage: true });
   await page.setViewportSize(before || DESKTOP);
+  await page.evaluate((y) => window.scrollTo(0, y), scrolled);
   assert.ok(overflow <= 1, `${name}: the page is ${overflow}px wider than a 390px phone screen`);
 }
 
