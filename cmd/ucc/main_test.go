@@ -22,7 +22,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 	}
 	for _, c := range commands() {
 		code, out, errOut := ucc(t, "", c.name, "--help")
-		if code != 0 || !strings.Contains(out, "Usage: ucc "+c.name) {
+		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "ucc "+c.name) {
 			t.Errorf("ucc %s --help: code %d, out %q, err %q", c.name, code, out, errOut)
 		}
 	}
