@@ -67,7 +67,7 @@ export async function newPage(browser) {
   // Chromium with a screen.
   const userAgent = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`;
   const context = await browser.newContext({ baseURL: BASE_URL, viewport: DESKTOP, acceptDownloads: true, userAgent });
-  context.setDefaultTimeout(15000);
+  context.setDefaultTimeout(30000);
   const page = await context.newPage();
   page.problems = [];
   page.on('pageerror', (err) => page.problems.push(`JavaScript error: ${err.message}`));
