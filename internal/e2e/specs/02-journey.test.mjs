@@ -286,6 +286,18 @@ test('the creator sees the view on the earnings page chart', async () => {
   assertClean(cp);
 });
 
+test('the viewer finds the video under Liked and in the subscriptions feed', async () => {
+  for (const [link, name] of [['/liked', 'liked'], ['/feed/subscriptions', 'subscriptions-feed']]) {
+    await Promise.all([vp.waitForURL(`**${link}`), vp.click(`header a[href="${link}"]`)]);
+    await vp.locator(`main a.vcard[href="/watch/${videoID}"]`).waitFor();
+    await shot(vp, name);
+  }
+  await vp.goBack();
+  await vp.goBack();
+  await vp.waitForURL(`**/watch/${videoID}**`);
+  assertClean(vp);
+});
+
 test('the channel page lists the video and counts the subscriber', async () => {
   await vp.click('.channel-line a.channel-name');
   await vp.waitForURL(`**/c/${handle}`);
