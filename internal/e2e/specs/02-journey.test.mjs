@@ -258,10 +258,18 @@ test('the creator replies to a comment and removes another', async () => {
   await shot(cp, 'watch-comment-removed');
   assertClean(cp);
 
-  // The viewer sees the reply and no longer sees the removed comment.
+  // The viewer sees the reply and no longer sees the removed comment, and
+  // answers in the thread.
   await vp.reload();
   await vp.locator('ol.replies .comment-body', { hasText: 'Thank you!' }).first().waitFor();
   assert.equal(await vp.locator('.comment-body', { hasText: 'Is the tone exactly 440 Hz?' }).count(), 0);
+  const thread = vp.locator('li.comment', { hasText: 'What a lovely test card!' }).first();
+  await Promise.all([vp.waitForURL('**reply=*'), thread.locator('.comment-actions a', { hasText: 'Reply' }).first().click()]);
+  await vp.fill('textarea[id^="reply-"]', 'Looking forward to it!');
+  await Promise.all([vp.waitForURL(`**/watch/${videoID}**`), vp.click('form.comment-form:has(textarea[id^="reply-"]) button[type=submit]')]);
+  const replies = vp.locator('li.comment', { hasText: 'What a lovely test card!' }).first().locator('ol.replies .comment-body');
+  await until('both replies in the thread', async () => (await replies.allTextContents()).map((t) => t.trim()).join(' | ') === 'Thank you! More test cards next week. | Looking forward to it!');
+  await shot(vp, 'watch-viewer-replied');
   assertClean(vp);
 });
 
