@@ -68,6 +68,14 @@ export async function newPage(browser) {
   const userAgent = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`;
   const context = await browser.newContext({ baseURL: BASE_URL, viewport: DESKTOP, acceptDownloads: true, userAgent });
   context.setDefaultTimeout(30000);
+  // Nothing leaves the machine: a request to anything but loopback (UCC, and
+  // MinIO for the presigned video URLs) is refused and reported, whatever a
+  // page links to.
+  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+  await context.route((url) => /^(https?|wss?):$/.test(url.protocol) && !loopback.test(url.hostname), (route) => {
+    page.problems.push(`request off this machine refused: ${route.request().url()}`);
+    return route.abort('blockedbyclient');
+  });
   const page = await context.newPage();
   page.problems = [];
   page.on('pageerror', (err) => page.problems.push(`JavaScript error: ${err.message}`));
