@@ -130,7 +130,7 @@ func renderMarkdown(rep *report) string {
 			if i == 0 {
 				path = r.Path
 			}
-			if f.Base != nil {
+			if f.Base != nil && i == 0 {
 				base = r.Baseline + ": " + base
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", escapeCell(path), escapeCell(f.Name),
