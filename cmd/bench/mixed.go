@@ -154,10 +154,12 @@ func (b *bench) mixedRow(ctx context.Context) (row, error) {
 	var counted, comments, total int64
 	var firstErr string
 	var cpu cpuUse
+	var xacts int64
 	for run := range sz.Runs {
 		rctx, cancel := context.WithTimeout(ctx, b.opts.MixedLength)
 		var wg sync.WaitGroup
 		var active atomic.Int64
+		x0 := b.xacts(ctx)
 		c0 := takeCPU(b.ucc.Pid(), b.db.Name)
 		t0 := time.Now()
 		for _, v := range viewers {
@@ -173,6 +175,7 @@ func (b *bench) mixedRow(ctx context.Context) (row, error) {
 		elapsed := time.Since(t0)
 		cancel()
 		cpu.add(c0.until(takeCPU(b.ucc.Pid(), b.db.Name)))
+		xacts += b.xacts(ctx) - x0
 		if err := ctx.Err(); err != nil {
 			return row{}, err
 		}
@@ -200,6 +203,7 @@ func (b *bench) mixedRow(ctx context.Context) (row, error) {
 			n, b.opts.MixedLength, thousands(sz.Comments), commentEvery),
 		fmt.Sprintf("over all runs: %d requests, %d views counted, %d comments posted", total, counted, comments),
 		cpu.perRequest(total),
+		xactNote(xacts, total),
 	}
 	if firstErr != "" {
 		notes = append(notes, "first error: "+firstErr)

@@ -124,10 +124,13 @@ func (b *bench) httpCompare(ctx context.Context, conns int, ucc requestFunc, ucc
 	var uBytes, bBytes float64
 	var uErrs, uReqs int64
 	var cpu cpuUse
+	var xacts int64
 	runUCC := func() loadResult {
+		x0 := b.xacts(ctx)
 		c0 := takeCPU(b.ucc.Pid(), b.db.Name)
 		r := runLoad(ctx, uc, conns, sz.Duration, uccWant, ucc)
 		cpu.add(c0.until(takeCPU(b.ucc.Pid(), b.db.Name)))
+		xacts += b.xacts(ctx) - x0
 		return r
 	}
 	for i := range sz.Runs {
@@ -170,8 +173,25 @@ func (b *bench) httpCompare(ctx context.Context, conns int, ucc requestFunc, ucc
 		notes = append(notes, fmt.Sprintf("%d of %d UCC requests failed (requests/s counts only answered ones; latencies include the failures); first: %s", uErrs, uReqs, firstErr))
 		figs = append(figs, errRate)
 	}
-	notes = append(notes, cpu.perRequest(uReqs))
+	notes = append(notes, cpu.perRequest(uReqs), xactNote(xacts, uReqs))
 	return figs, notes, nil
+}
+
+// xacts is the number of transactions (each statement outside an explicit
+// transaction is one) committed or rolled back in the bench database so
+// far. Backends publish these counts about once a second, so over runs of
+// several seconds the per-request figure is close, not exact.
+func (b *bench) xacts(ctx context.Context) int64 {
+	var n int64
+	_ = b.db.Pool.QueryRow(ctx, `SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
+	return n
+}
+
+func xactNote(xacts, requests int64) string {
+	if requests == 0 {
+		return ""
+	}
+	return fmt.Sprintf("about %.1f PostgreSQL transactions per UCC request (pg_stat_database)", float64(xacts)/float64(requests))
 }
 
 // withContext makes next's requests carry ctx.
@@ -231,7 +251,9 @@ func (b *bench) searchRow(ctx context.Context) (row, error) {
 		return http.NewRequest(http.MethodGet, b.uccURL+"/search?q="+searchWords[seq%len(searchWords)], nil)
 	}
 	figs, notes, err := b.httpCompare(ctx, b.opts.Conns, q, http.StatusOK, get(b.baseURL+"/page", nil), http.StatusOK)
-	notes = append([]string{fmt.Sprintf("one-word queries, each matching about %d of %d titles", b.cat.Videos/len(searchWords), b.cat.Videos)}, notes...)
+	var matches int
+	_ = b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM videos WHERE search @@ websearch_to_tsquery('english', $1)`, searchWords[0]).Scan(&matches)
+	notes = append([]string{fmt.Sprintf("one-word queries (%d words in turn); %q matches %s of the %s videos", len(searchWords), searchWords[0], thousands(matches), thousands(b.cat.Videos))}, notes...)
 	return row{Figures: figs, Notes: notes}, err
 }
 
