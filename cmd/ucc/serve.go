@@ -208,8 +208,11 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, videos.SweepPeriodicJob())
 		// A job still "running" this long after it started belongs to a dead
 		// worker: River puts it back to be retried. It must outlast the longest
-		// legitimate transcode.
-		rcfg.RescueStuckJobsAfter = max(time.Hour, cfg.TranscodeTimeout+15*time.Minute)
+		// legitimate transcode (config checks UCC_JOB_RESCUE_AFTER does).
+		rcfg.RescueStuckJobsAfter = cfg.JobRescueAfter
+		// River refuses a rescue delay below the default job timeout (1m);
+		// a shorter one bounds jobs without a timeout of their own too.
+		rcfg.JobTimeout = min(river.JobTimeoutDefault, cfg.JobRescueAfter)
 		river.AddWorker(workers, &uploads.ExpireWorker{Service: a.uploads})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, uploads.ExpirePeriodicJob())
 	}

@@ -59,6 +59,7 @@ var specs = []Spec{
 	{Name: "UCC_VIEW_DEDUP_WINDOW", Default: "1h", Help: "one counted view per viewer and video within this window"},
 	{Name: "UCC_VIEW_FLUSH_INTERVAL", Default: "5s", Help: "how often pending view counts move from Redis to PostgreSQL"},
 	{Name: "UCC_VIEW_IP_HOURLY_CAP", Default: "200", Help: "counted views per client IP per hour (0 turns the cap off)"},
+	{Name: "UCC_JOB_RESCUE_AFTER", Default: "", Help: "how long a background job may stay running before it is taken to belong to a dead worker and retried; must exceed UCC_TRANSCODE_TIMEOUT (default UCC_TRANSCODE_TIMEOUT + 15m, at least 1h)"},
 }
 
 // Specs returns every variable UCC reads, in documentation order.
@@ -98,6 +99,9 @@ type Config struct {
 	ViewDedupWindow  time.Duration
 	ViewFlushEvery   time.Duration
 	ViewIPHourlyCap  int
+	// JobRescueAfter is how long a job may run before River retries it as
+	// abandoned by a dead worker (UCC_JOB_RESCUE_AFTER).
+	JobRescueAfter time.Duration
 }
 
 // Error is a configuration error naming the variable at fault.
@@ -208,6 +212,13 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.ViewDedupWindow = p.duration("UCC_VIEW_DEDUP_WINDOW", time.Second)
 	c.ViewFlushEvery = p.duration("UCC_VIEW_FLUSH_INTERVAL", 100*time.Millisecond)
 	c.ViewIPHourlyCap = p.intRange("UCC_VIEW_IP_HOURLY_CAP", 0, 1<<30)
+	c.JobRescueAfter = max(time.Hour, c.TranscodeTimeout+15*time.Minute)
+	if p.str("UCC_JOB_RESCUE_AFTER") != "" {
+		c.JobRescueAfter = p.duration("UCC_JOB_RESCUE_AFTER", time.Second)
+		if p.err == nil && c.JobRescueAfter <= c.TranscodeTimeout {
+			p.fail("UCC_JOB_RESCUE_AFTER", "must be longer than UCC_TRANSCODE_TIMEOUT (%s), or a running transcode would be started twice; got %s", c.TranscodeTimeout, c.JobRescueAfter)
+		}
+	}
 	return c, p.err
 }
 

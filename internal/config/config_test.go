@@ -59,6 +59,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"UCC_DATABASE_URL_FILE":   {"UCC_DATABASE_URL_FILE": "/nope"},
 		"UCC_UPLOAD_MAX_BYTES":    {"UCC_UPLOAD_MAX_BYTES": "0"},
 		"UCC_VIEW_FLUSH_INTERVAL": {"UCC_VIEW_FLUSH_INTERVAL": "1ms"},
+		"UCC_JOB_RESCUE_AFTER":    {"UCC_JOB_RESCUE_AFTER": "30m", "UCC_TRANSCODE_TIMEOUT": "1h"},
 	}
 	for name, env := range cases {
 		_, err := load(env)
@@ -80,5 +81,16 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.168.1.7/32" {
 		t.Fatalf("proxies = %v", c.TrustedProxies)
+	}
+}
+
+func TestJobRescueAfter(t *testing.T) {
+	c, err := load(map[string]string{"UCC_TRANSCODE_TIMEOUT": "3h"})
+	if err != nil || c.JobRescueAfter != 3*time.Hour+15*time.Minute {
+		t.Fatalf("default with a 3h transcode timeout = %v, %v", c.JobRescueAfter, err)
+	}
+	c, err = load(map[string]string{"UCC_TRANSCODE_TIMEOUT": "10s", "UCC_JOB_RESCUE_AFTER": "12s"})
+	if err != nil || c.JobRescueAfter != 12*time.Second {
+		t.Fatalf("UCC_JOB_RESCUE_AFTER=12s = %v, %v", c.JobRescueAfter, err)
 	}
 }
