@@ -222,6 +222,12 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 	}
 	a.river = c
 	if runWorkers {
+		// Jobs of a killed worker left their working directories behind.
+		if n, err := a.videos.RemoveStaleWorkDirs(); err != nil {
+			a.log.Warn("could not remove working directories of dead transcoding jobs", "err", err)
+		} else if n > 0 {
+			a.log.Info("removed working directories of dead transcoding jobs", "count", n)
+		}
 		if err := c.Start(ctx); err != nil {
 			return fmt.Errorf("jobs: %w", err)
 		}
