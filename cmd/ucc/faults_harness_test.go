@@ -44,6 +44,7 @@ var (
 	mediaErr  error
 	smallClip string // a 2 s 320x240 MP4 with sound (~60 KB)
 	bigClip   string // a 12 MiB raw-video AVI (transcodes in well under a second)
+	longClip  string // a 10 s 640x360 MP4 with sound (transcodes in a few seconds)
 )
 
 func TestMain(m *testing.M) {
@@ -81,16 +82,26 @@ func uccBinary(t testing.TB) string {
 // testMedia makes the clips the upload tests send, once per test binary.
 func testMedia(t testing.TB) (small, big string) {
 	t.Helper()
+	small, big, _ = testClips(t)
+	return small, big
+}
+
+// testClips makes every test clip, once per test binary.
+func testClips(t testing.TB) (small, big, long string) {
+	t.Helper()
 	ffmpeg, _ := testenv.FFmpeg(t)
 	uccBinary(t) // creates buildDir
 	mediaOnce.Do(func() {
 		smallClip = filepath.Join(buildDir, "small.mp4")
 		bigClip = filepath.Join(buildDir, "big.avi")
+		longClip = filepath.Join(buildDir, "long.mp4")
 		for _, args := range [][]string{
 			{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
 				"-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", smallClip},
 			// 110 frames of 320x240 yuv420p = 12.1 MiB: more than one 8 MiB tus part.
 			{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "110", "-c:v", "rawvideo", "-pix_fmt", "yuv420p", bigClip},
+			{"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=frequency=220",
+				"-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", longClip},
 		} {
 			out, err := exec.Command(ffmpeg, append([]string{"-hide_banner", "-nostdin", "-y", "-v", "error"}, args...)...).CombinedOutput()
 			if err != nil {
@@ -102,7 +113,7 @@ func testMedia(t testing.TB) (small, big string) {
 	if mediaErr != nil {
 		t.Fatal(mediaErr)
 	}
-	return smallClip, bigClip
+	return smallClip, bigClip, longClip
 }
 
 func randHex(n int) string {
