@@ -7,6 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -60,7 +63,7 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w", errs.ErrNotFound)
 	}
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+	if errors.As(err, &ce) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) || connLost(err) {
 		return fmt.Errorf("%w: database: %w", errs.ErrUnavailable, err)
 	}
 	var pg *pgconn.PgError
@@ -75,6 +78,16 @@ func mapErr(err error) error {
 		}
 	}
 	return err
+}
+
+// connLost reports whether err means the connection to the server broke
+// (reset, closed, cut off mid-answer): the database is unreachable, not
+// the request wrong.
+func connLost(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.As(err, &ne)
 }
 
 // CreateDatabaseIfMissing connects to the server's "postgres" database and
