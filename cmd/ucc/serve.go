@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	goredis.SetLogger(uccredis.SlogLogger{Log: log}) // go-redis logs through a global
 	if cfg.SecretGenerated {
 		log.Warn("UCC_SECRET_KEY is not set: using a random key for this process; play tokens and viewer cookies will not survive a restart or work across processes")
 	}
