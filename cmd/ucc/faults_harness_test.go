@@ -486,6 +486,7 @@ type reply struct {
 	Status int
 	Body   []byte
 	Header http.Header
+	Took   time.Duration // from sending to the end of the answer (or the error)
 }
 
 // do sends a request; body may be nil, a []byte/string, an io.Reader or a
@@ -519,13 +520,14 @@ func (c *apiClient) do(method, path string, body any, hdr ...string) (reply, err
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
+	start := time.Now()
 	res, err := c.hc.Do(req)
 	if err != nil {
-		return reply{}, err
+		return reply{Took: time.Since(start)}, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	return reply{Status: res.StatusCode, Body: b, Header: res.Header}, err
+	return reply{Status: res.StatusCode, Body: b, Header: res.Header, Took: time.Since(start)}, err
 }
 
 // must sends a request and fails the test unless the answer has status want.
