@@ -19,7 +19,7 @@ PKGS ?= ./...
 START_POSTGRES := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 START_REDIS := redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 
-.PHONY: help build run check-services test vet clean bench
+.PHONY: help build run check-services test vet clean bench soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ check-services:
 
 test: ## run all tests against real PostgreSQL, Redis and a throw-away MinIO
 	$(GO) run ./cmd/testenv -- $(GO) test -race -count=1 $(TESTFLAGS) $(PKGS)
+
+soak: ## long soak: mixed traffic for minutes with a Redis outage (UCC_SOAK_DURATION=10m to change)
+	$(GO) run ./cmd/testenv -- env UCC_SOAK=1 $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 60m ./cmd/ucc/
 
 bench: ## view report throughput/p99 vs a bare gin handler; 1M-view flush vs a plain COPY
 	$(GO) test -run '^$$' -bench 'BareGin204|ReportView' -benchtime=3s ./internal/web/

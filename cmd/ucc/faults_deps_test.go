@@ -125,6 +125,11 @@ func judge(r reply, err error) (verdict, string) {
 	return verdictDegraded, ""
 }
 
+// recorder notes answers of an operation and judges them.
+type recorder interface {
+	note(op string, r reply, err error) verdict
+}
+
 // tally counts answers per phase and operation.
 type tally struct {
 	mu     sync.Mutex
@@ -231,7 +236,7 @@ func newWorld(t *testing.T, base string, viewers int) *world {
 // view fetches a play token and reports the view; a report without a
 // definite answer is retried later with the same token (the server counts
 // a token once, however often it is reported).
-func (w *world) view(tl *tally, anon *apiClient) {
+func (w *world) view(tl recorder, anon *apiClient) {
 	w.mu.Lock()
 	var token string
 	if n := len(w.pending); n > 0 {
@@ -274,7 +279,7 @@ func (w *world) view(tl *tally, anon *apiClient) {
 }
 
 // comment posts a comment as viewer i.
-func (w *world) comment(tl *tally, i int) {
+func (w *world) comment(tl recorder, i int) {
 	c := w.viewers[i%len(w.viewers)]
 	r, err := c.do("POST", "/api/v1/videos/"+w.video+"/comments", map[string]string{"body": fmt.Sprintf("comment %d", i)})
 	if tl.note("comment", r, err) == verdictOK && r.Status == http.StatusCreated {
@@ -363,7 +368,7 @@ func traffic(w *world, tl *tally, clients int, pause time.Duration, stop <-chan 
 
 // settle reports every view whose answer was lost, until each has a
 // definite answer.
-func (w *world) settle(t *testing.T, tl *tally) {
+func (w *world) settle(t *testing.T, tl recorder) {
 	t.Helper()
 	anon := newClient(w.base)
 	deadline := time.Now().Add(30 * time.Second)
@@ -421,6 +426,7 @@ func probe(t *testing.T, w *world, name string) {
 		if v == verdictBad || r.Status != status {
 			t.Errorf("%s down: %s: got %d %s (%s), want %d", name, what, r.Status, r.Body, why, status)
 		}
+		t.Logf("%s down: %s: %d in %v", name, what, r.Status, r.Took.Round(time.Millisecond))
 	}
 	html := []string{"Accept", "text/html"}
 	switch name {
