@@ -114,7 +114,8 @@ func judge(r reply, err error) (verdict, string) {
 			return verdictBad, "503 without a JSON reason: " + body
 		}
 	case strings.HasPrefix(ct, "text/html"):
-		if !strings.Contains(string(r.Body), "<h1>503</h1>") {
+		// The error page names the status and says what to do.
+		if !strings.Contains(string(r.Body), "503") || !strings.Contains(string(r.Body), "try again") {
 			return verdictBad, "503 page without its message: " + body
 		}
 	default:
