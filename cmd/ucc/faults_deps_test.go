@@ -390,7 +390,7 @@ func (w *world) settle(t *testing.T, tl recorder) {
 // checkAcknowledged fails the test unless everything answered as done is in
 // PostgreSQL: every counted view (once the flusher has run), every comment
 // answered 201, every upload answered 201 (and each becomes ready).
-func (w *world) checkAcknowledged(t *testing.T, d *deps) (views int64) {
+func (w *world) checkAcknowledged(t *testing.T, d *crashEnv) (views int64) {
 	t.Helper()
 	ctx := context.Background()
 	w.mu.Lock()
@@ -519,7 +519,7 @@ func TestDependencyFaults(t *testing.T) {
 	t.Logf("faults done at %v", time.Since(t0).Round(time.Millisecond))
 	tl.setPhase("settle")
 	w.settle(t, tl)
-	views := w.checkAcknowledged(t, d)
+	views := w.checkAcknowledged(t, d.crashEnv)
 	t.Logf("checked at %v", time.Since(t0).Round(time.Millisecond))
 	swept := d.sweep(t)
 	rep := checkNoOrphans(t, context.Background(), d.Bucket, d.DB)

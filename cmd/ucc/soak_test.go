@@ -167,7 +167,7 @@ func TestSoak(t *testing.T) {
 	elapsed := time.Since(start)
 
 	w.settle(t, tallyFunc(st.note))
-	views := w.checkAcknowledged(t, d)
+	views := w.checkAcknowledged(t, d.crashEnv)
 	p50, p99 := st.percentile(50), st.percentile(99)
 	st.mu.Lock()
 	defer st.mu.Unlock()
