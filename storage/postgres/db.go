@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -17,6 +18,10 @@ import (
 
 	"github.com/ucc-video/ucc/internal/errs"
 )
+
+// DefaultConnectTimeout bounds opening a connection when the database URL
+// sets no connect_timeout.
+const DefaultConnectTimeout = 5 * time.Second
 
 // DB wraps the connection pool shared by every store in this package.
 type DB struct {
@@ -31,6 +36,12 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without it a new connection to a server that accepts but never
+		// answers (hung, or packets dropped) waits forever, and so does the
+		// request; connect_timeout in the URL overrides this.
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
