@@ -550,3 +550,61 @@ func TestDependencyFaults(t *testing.T) {
 	}
 	d.ucc.stop()
 }
+
+// TestDependencyStalls makes PostgreSQL and Redis hang instead of refusing
+// (connections accepted but never answered, as with a frozen server or a
+// network dropping packets): requests needing them still answer 503 with a
+// reason within seconds, pages not needing them still render, /readyz names
+// the part, and all recovers when the dependency answers again.
+func TestDependencyStalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test builds and runs the ucc binary; skipped with -short")
+	}
+	t.Parallel()
+	d := newDeps(t, nil)
+	c := signUp(t, d.ucc.Base, "stall@example.com", "")
+	c.hc.Timeout = 30 * time.Second
+	anon := newClient(d.ucc.Base)
+	anon.hc.Timeout = 30 * time.Second
+	const limit = 8 * time.Second
+	want := func(dep string, status int, what string, cl *apiClient, method, path string, body any, hdr ...string) {
+		t.Helper()
+		r, err := cl.do(method, path, body, hdr...)
+		v, why := judge(r, err)
+		t.Logf("%s stalled: %s: %d in %v", dep, what, r.Status, r.Took.Round(time.Millisecond))
+		if v == verdictBad || r.Status != status || r.Took > limit {
+			t.Errorf("%s stalled: %s: got %d %s (%s) after %v, want %d within %v", dep, what, r.Status, r.Body, why, r.Took, status, limit)
+		}
+	}
+	for _, f := range []struct {
+		name  string
+		proxy *proxy
+		check func()
+	}{
+		{"postgres", d.postgres, func() {
+			want("postgres", http.StatusServiceUnavailable, "signed-in API", c, "GET", "/api/v1/me", nil)
+			want("postgres", http.StatusServiceUnavailable, "home page", anon, "GET", "/", nil, "Accept", "text/html")
+			want("postgres", http.StatusServiceUnavailable, "signed-in API again", c, "GET", "/api/v1/me", nil)
+		}},
+		{"redis", d.redis, func() {
+			want("redis", http.StatusOK, "home page", anon, "GET", "/", nil, "Accept", "text/html")
+			want("redis", http.StatusServiceUnavailable, "log-in", anon, "POST", "/api/v1/auth/tokens",
+				map[string]string{"email": "stall@example.com", "password": "correct horse battery"})
+		}},
+	} {
+		f.proxy.stall(t)
+		waitFor(t, 15*time.Second, "/readyz to name "+f.name, func() bool {
+			st, failing, err := readyz(d.ucc.Base)
+			return err == nil && st == http.StatusServiceUnavailable && slices.Equal(failing, []string{f.name})
+		})
+		f.check()
+		f.proxy.restore(t)
+		waitFor(t, 30*time.Second, "/readyz after the "+f.name+" stall", func() bool {
+			st, _, err := readyz(d.ucc.Base)
+			return err == nil && st == http.StatusOK
+		})
+		c.must(t, http.StatusOK, "GET", "/api/v1/me", nil)
+	}
+	t.Logf("faults injected: %d stalls", d.faults())
+	d.ucc.stop()
+}

@@ -244,6 +244,7 @@ type proxy struct {
 	ln    net.Listener
 	conns map[net.Conn]struct{}
 	cuts  int
+	hole  bool // stalled: connections are accepted and never answered
 }
 
 // newProxy listens on a free loopback port and forwards to target.
@@ -286,6 +287,13 @@ func (p *proxy) track(c net.Conn) bool {
 }
 
 func (p *proxy) pipe(c net.Conn) {
+	p.mu.Lock()
+	hole := p.hole
+	p.mu.Unlock()
+	if hole { // hold the connection open, read nothing, answer nothing
+		p.track(c)
+		return
+	}
 	up, err := net.DialTimeout("tcp", p.target, 2*time.Second)
 	if err != nil {
 		c.Close()
@@ -335,13 +343,31 @@ func (p *proxy) cut() {
 	}
 }
 
-// restore opens the port again.
+// stall drops every connection and then accepts new ones but never answers
+// them: a server that hangs, or a network that silently drops packets.
+func (p *proxy) stall(t testing.TB) {
+	t.Helper()
+	p.cut()
+	p.mu.Lock()
+	p.hole = true
+	p.mu.Unlock()
+	p.restore(t)
+}
+
+// restore opens the port again (after cut) or ends a stall, dropping the
+// connections it held.
 func (p *proxy) restore(t testing.TB) {
 	t.Helper()
 	p.mu.Lock()
-	up := p.ln != nil
+	up, hole := p.ln != nil, p.hole
 	p.mu.Unlock()
-	if up {
+	if up && hole {
+		p.cut()
+		p.mu.Lock()
+		p.hole = false
+		p.cuts-- // one fault: the stall
+		p.mu.Unlock()
+	} else if up {
 		return
 	}
 	var ln net.Listener
