@@ -135,9 +135,9 @@ type uccProc struct {
 
 // newUCC prepares a serve process on a free loopback port; env adds to
 // (and overrides) the defaults below.
-func newUCC(t testing.TB, env map[string]string) *uccProc {
+func newUCC(t *testing.T, env map[string]string) *uccProc {
 	t.Helper()
-	addr := freeAddr(t.(*testing.T))
+	addr := freeAddr(t)
 	p := &uccProc{t: t, bin: uccBinary(t), Base: "http://" + addr}
 	vars := map[string]string{
 		"UCC_HTTP_ADDR": addr, "UCC_BASE_URL": p.Base, "UCC_MIGRATE_ON_START": "false",
