@@ -72,10 +72,9 @@ func (s *Server) tusCreate(c *gin.Context) {
 		s.fail(c, errs.Invalid("defer_length_unsupported", "Upload-Defer-Length is not supported; send Upload-Length"))
 		return
 	}
-	lh := c.GetHeader("Upload-Length")
-	length, err := strconv.ParseInt(lh, 10, 64)
-	if lh == "" || err != nil || length < 0 {
-		s.fail(c, errs.Invalid("invalid_length", "send the file size in bytes in the Upload-Length header"))
+	length, err := uploads.ParseLength(c.GetHeader("Upload-Length"))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	meta, err := uploads.ParseMetadata(c.GetHeader("Upload-Metadata"))
@@ -114,9 +113,9 @@ func (s *Server) tusPatch(c *gin.Context) {
 		s.fail(c, errs.New(errs.ErrUnsupported, "content_type", "a PATCH must have Content-Type: application/offset+octet-stream"))
 		return
 	}
-	offset, err := strconv.ParseInt(c.GetHeader("Upload-Offset"), 10, 64)
-	if err != nil || offset < 0 {
-		s.fail(c, errs.Invalid("invalid_offset", "send the byte offset this chunk starts at in the Upload-Offset header"))
+	offset, err := uploads.ParseOffset(c.GetHeader("Upload-Offset"))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	body := &deadlineReader{r: c.Request.Body, rc: http.NewResponseController(c.Writer)}
