@@ -18,12 +18,12 @@ import (
 func FuzzUploadMetadata(f *testing.F) {
 	for _, s := range []string{
 		"title TXkgY2xpcA==, description ,private,filename Y2xpcC5tcDQ",
-		"filename Li4vLi4vZXRjL3Bhc3N3ZA==",         // ../../etc/passwd
-		"filename Li5cLi5cd2luZG93c1xzeXN0ZW0zMg==", // ..\..\windows\system32
-		"name L2V0Yy9zaGFkb3c=",                     // /etc/shadow
+		"filename Li4vLi4vZXRjL3Bhc3N3ZA==",          // ../../etc/passwd
+		"filename Li5cLi5cd2luZG93c1xzeXN0ZW0zMg==",  // ..\..\windows\system32
+		"name L2V0Yy9zaGFkb3c=",                      // /etc/shadow
 		"title PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", // <script>alert(1)</script>
-		"title /w==",                                 // invalid UTF-8
-		"title AA==",                                 // NUL
+		"title /w==", // invalid UTF-8
+		"title AA==", // NUL
 		"visibility cHJpdmF0ZQ==,title eA",
 		"visibility ZnJpZW5kcw==",
 		"", ",", "a", "a b c", "a eA==,a eA==", "tïtle eA==", strings.Repeat("k eA==,", 3000),
