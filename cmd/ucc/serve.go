@@ -158,6 +158,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	users := postgres.NewUsers(a.db)
 	acfg := accounts.DefaultConfig()
 	acfg.LoginLimit = cfg.LoginRateLimit
+	acfg.SignupLimit = cfg.SignupRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
 	vstore := postgres.NewVideos(a.db)
 	a.videos = videos.NewService(vstore, videos.NewMedia(a.store, 6*time.Hour), time.Now)

@@ -51,6 +51,7 @@ var specs = []Spec{
 	{Name: "UCC_LOG_LEVEL", Default: "info", Help: "log level: debug, info, warn or error"},
 	{Name: "UCC_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for requests and jobs"},
 	{Name: "UCC_LOGIN_RATE_LIMIT", Default: "10", Help: "failed log-ins allowed per account and per IP within 15 minutes"},
+	{Name: "UCC_SIGNUP_RATE_LIMIT", Default: "10", Help: "sign-up attempts allowed per client IP per hour (0 turns the limit off)"},
 	{Name: "UCC_UPLOAD_MAX_BYTES", Default: "8589934592", Help: "largest accepted upload in bytes (8 GiB)"},
 	{Name: "UCC_UPLOAD_QUOTA_BYTES", Default: "107374182400", Help: "storage quota per creator in bytes (100 GiB; 0 = unlimited)"},
 	{Name: "UCC_TRANSCODE_TIMEOUT", Default: "2h", Help: "longest a single transcoding job may run"},
@@ -90,6 +91,7 @@ type Config struct {
 	LogLevel         string
 	ShutdownTimeout  time.Duration
 	LoginRateLimit   int
+	SignupRateLimit  int
 	UploadMaxBytes   int64
 	UploadQuotaBytes int64
 	TranscodeTimeout time.Duration
@@ -200,6 +202,7 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.LogLevel = p.oneOf("UCC_LOG_LEVEL", "debug", "info", "warn", "error")
 	c.ShutdownTimeout = p.duration("UCC_SHUTDOWN_TIMEOUT", time.Second)
 	c.LoginRateLimit = p.intRange("UCC_LOGIN_RATE_LIMIT", 1, 1_000_000)
+	c.SignupRateLimit = p.intRange("UCC_SIGNUP_RATE_LIMIT", 0, 1_000_000)
 	c.UploadMaxBytes = p.int64Range("UCC_UPLOAD_MAX_BYTES", 1)
 	c.UploadQuotaBytes = p.int64Range("UCC_UPLOAD_QUOTA_BYTES", 0)
 	c.TranscodeTimeout = p.duration("UCC_TRANSCODE_TIMEOUT", time.Second)

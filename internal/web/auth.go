@@ -26,7 +26,7 @@ func (s *Server) apiSignup(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	u, err := s.deps.Accounts.Signup(c, in.Email, in.Password, in.DisplayName, accounts.RoleViewer)
+	u, err := s.deps.Accounts.SignupFrom(c, c.ClientIP(), in.Email, in.Password, in.DisplayName)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -87,7 +87,7 @@ func (s *Server) loginPage(c *gin.Context) {
 
 func (s *Server) signupSubmit(c *gin.Context) {
 	f := authForm{Email: c.PostForm("email"), DisplayName: c.PostForm("display_name"), Next: safeNext(c.PostForm("next"))}
-	u, err := s.deps.Accounts.Signup(c, f.Email, c.PostForm("password"), f.DisplayName, accounts.RoleViewer)
+	u, err := s.deps.Accounts.SignupFrom(c, c.ClientIP(), f.Email, c.PostForm("password"), f.DisplayName)
 	if err != nil {
 		s.formError(c, "signup", "Sign up", f, err)
 		return
