@@ -77,14 +77,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		if err != nil {
 			return err
 		}
-		srv = &http.Server{
-			Addr:              cfg.HTTPAddr,
-			Handler:           handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
+		srv = web.NewHTTPServer(cfg.HTTPAddr, handler, log)
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("UCC_HTTP_ADDR: cannot listen on %s: %w", cfg.HTTPAddr, err)

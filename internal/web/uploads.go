@@ -118,8 +118,8 @@ func (s *Server) tusPatch(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	body := &deadlineReader{r: c.Request.Body, rc: http.NewResponseController(c.Writer)}
-	res, err := s.deps.Uploads.Write(c, currentUser(c).ID, c.Param("id"), offset, body, c.Request.ContentLength)
+	// The body reads through a deadlineReader (bodyGuard): a stalled PATCH is cut off.
+	res, err := s.deps.Uploads.Write(c, currentUser(c).ID, c.Param("id"), offset, c.Request.Body, c.Request.ContentLength)
 	if err != nil {
 		if res.Session.ID != "" {
 			c.Header("Upload-Offset", strconv.FormatInt(res.Session.Offset, 10))
@@ -159,13 +159,27 @@ type deadlineReader struct {
 	last time.Time
 }
 
-// Read reads from the body, extending the read deadline at most once a second.
+// Read reads from the body, extending the read deadline at most once a
+// second, and lifting it once the body has been read, so that work after
+// the upload (finishing it) is not cut off.
 func (d *deadlineReader) Read(p []byte) (int, error) {
 	if now := time.Now(); now.Sub(d.last) > time.Second {
 		_ = d.rc.SetReadDeadline(now.Add(uploadIdleTimeout))
 		d.last = now
 	}
-	return d.r.Read(p)
+	n, err := d.r.Read(p)
+	if err == io.EOF {
+		_ = d.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// Close closes the underlying body.
+func (d *deadlineReader) Close() error {
+	if c, ok := d.r.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // uploadPage is the creator's upload form (a tus client in static/js/upload.js).
