@@ -142,8 +142,11 @@ func (s *Server) logout(c *gin.Context) {
 }
 
 // safeNext keeps redirects on this site: only local absolute paths pass.
+// Browsers drop tabs and line breaks from URLs and read "\\" as "/", so
+// "/\t/evil.example" would leave the site: any control character fails.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.IndexFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		return "/"
 	}
 	return next
