@@ -33,7 +33,7 @@ type Config struct {
 	// BodyReadTimeout bounds how long a request body outside the upload
 	// routes may take to arrive (default DefaultBodyReadTimeout).
 	BodyReadTimeout time.Duration
-	Version        string
+	Version         string
 }
 
 // ReadyCheck is one dependency /readyz asks.
