@@ -257,8 +257,9 @@ func (p *parser) str(name string) string {
 
 func (p *parser) addr(name string) string {
 	v := p.str(name)
-	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-		p.fail(name, "must be host:port such as 127.0.0.1:8080, got %q", v)
+	_, port, err := net.SplitHostPort(v)
+	if n, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || strconv.FormatUint(n, 10) != port {
+		p.fail(name, "must be host:port with a port number, such as 127.0.0.1:8080, got %q", v)
 	}
 	return v
 }
