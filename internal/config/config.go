@@ -120,11 +120,17 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	var c Config
 	c.HTTPAddr = p.addr("UCC_HTTP_ADDR")
 	c.BaseURL = p.str("UCC_BASE_URL")
-	if c.BaseURL == "" && p.err == nil {
+	derived := c.BaseURL == ""
+	if derived {
 		c.BaseURL = "http://" + c.HTTPAddr
-	} else if p.err == nil {
+	}
+	if p.err == nil {
 		u, err := url.Parse(c.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		switch {
+		case err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
+		case derived:
+			p.fail("UCC_HTTP_ADDR", "must be host:port such as 127.0.0.1:8080, got %q", c.HTTPAddr)
+		default:
 			p.fail("UCC_BASE_URL", "must be an http(s) URL such as https://video.example.com, got %q", c.BaseURL)
 		}
 		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
