@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -106,19 +107,32 @@ func FuzzSearchPostgres(f *testing.F) {
 }
 
 // FuzzCursorPostgres runs every list that takes a cursor with arbitrary
-// cursor strings: ParseCursor refuses with ErrInvalid or the SQL runs.
+// cursors: ParseCursor refuses with ErrInvalid or the SQL runs. Each input
+// is a raw cursor string, or (when raw is empty) a well-formed keyset or
+// offset cursor built from arbitrary numbers, so the SQL sees extreme
+// times, ids and offsets, not just strings that fail to parse.
 func FuzzCursorPostgres(f *testing.F) {
 	fc := newFuzzCommunity(f)
 	for _, c := range []community.Cursor{{}, {Offset: 1}, {Offset: 10000}, {AfterAt: time.Now(), AfterID: 1 << 62},
 		{AfterAt: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), AfterID: 1}} {
-		f.Add(c.String())
+		f.Add(c.String(), false, int64(0), int64(0))
 	}
 	for _, raw := range []string{"k:-9223372036854775808:1", "k:9223372036854775807:9223372036854775807", "k:0:0", "k:-1:0",
 		"k:253402300800000000:1", "k:-62135596800000001:1", "o:0"} {
-		f.Add(b64(raw))
+		f.Add(b64(raw), false, int64(0), int64(0))
 	}
+	f.Add("", true, int64(253402300799999999), int64(9223372036854775807))
+	f.Add("", true, int64(-62135596800000000), int64(0))
+	f.Add("", false, int64(10000), int64(0))
 	ctx := context.Background()
-	f.Fuzz(func(t *testing.T, s string) {
+	f.Fuzz(func(t *testing.T, s string, keyset bool, a, b int64) {
+		if s == "" {
+			if keyset {
+				s = b64(fmt.Sprintf("k:%d:%d", a, b))
+			} else {
+				s = b64(fmt.Sprintf("o:%d", a))
+			}
+		}
 		cur, err := community.ParseCursor(s)
 		if err != nil {
 			noSQLError(t, "ParseCursor", err)
