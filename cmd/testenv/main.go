@@ -5,8 +5,8 @@
 //
 //	go run ./cmd/testenv [-no-minio] -- go test -race -count=1 ./...
 //
-// It makes sure ffmpeg/ffprobe and the MinIO server binary are installed
-// (installing them when it can), checks that PostgreSQL and Redis answer,
+// It makes sure ffmpeg/ffprobe, the MinIO server binary and the browser
+// tests' Chromium, node and npm are installed (installing them when it can), checks that PostgreSQL and Redis answer,
 // starts a throw-away MinIO server on a free loopback port with a fresh data
 // directory, runs the command with the UCC_TEST_* variables that
 // internal/testenv reads, then stops MinIO, removes its data and exits with
@@ -75,6 +75,7 @@ func run() int {
 		logf("%v", err)
 		return 1
 	}
+	ensureBrowser()
 
 	minioBin := ""
 	if !*noMinIO {
@@ -170,6 +171,48 @@ func ensureFFmpeg() error {
 		return errors.New("apt-get installed ffmpeg but ffmpeg/ffprobe are still not on PATH")
 	}
 	return nil
+}
+
+// browserPackages are the Debian packages the browser tests
+// (internal/e2e) need: Debian's Chromium, and node with npm to run the specs.
+var browserPackages = []struct{ pkg, path string }{
+	{"chromium", "/usr/bin/chromium"},
+	{"nodejs", "node"},
+	{"npm", "npm"},
+}
+
+// ensureBrowser installs Chromium, node and npm with apt-get when any is
+// missing and we run as root. It never stops the run: without them the
+// browser tests skip (and fail under CI=true, naming what is missing).
+func ensureBrowser() {
+	var missing []string
+	for _, p := range browserPackages {
+		if _, err := exec.LookPath(p.path); err != nil {
+			missing = append(missing, p.pkg)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	_, aptErr := exec.LookPath("apt-get")
+	if os.Geteuid() != 0 || aptErr != nil {
+		logf("%s not installed; the browser tests will skip. Install with:\n"+
+			"    sudo apt-get update && sudo apt-get install -y %s", strings.Join(missing, ", "), strings.Join(missing, " "))
+		return
+	}
+	logf("installing for the browser tests: apt-get update && apt-get install -y %s", strings.Join(missing, " "))
+	for _, argv := range [][]string{
+		{"apt-get", "update"},
+		append([]string{"apt-get", "install", "-y"}, missing...),
+	} {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if err := cmd.Run(); err != nil {
+			logf("%s: %v; the browser tests will skip (or fail under CI=true)", strings.Join(argv, " "), err)
+			return
+		}
+	}
 }
 
 func haveFFmpeg() bool {

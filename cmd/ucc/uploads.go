@@ -39,6 +39,14 @@ func openUploads(cfg config.Config, log *slog.Logger, db *postgres.DB, store obj
 // which probes the file and creates the video and its processing job.
 type uploadFinisher struct{ videos *videos.Service }
 
+var _ uploads.Preflighter = uploadFinisher{}
+
+// PreflightUpload refuses an upload at creation, before any byte is sent,
+// when the creator has no channel or a full quota.
+func (f uploadFinisher) PreflightUpload(ctx context.Context, creatorID int64) error {
+	return f.videos.PreflightUpload(ctx, creatorID)
+}
+
 // FinishUpload creates the video from the uploaded object.
 func (f uploadFinisher) FinishUpload(ctx context.Context, in uploads.Finished) (string, error) {
 	v, err := f.videos.CreateFromUpload(ctx, videos.FinishedUpload{CreatorID: in.CreatorID, ObjectKey: in.ObjectKey,

@@ -85,7 +85,7 @@ func (s *Service) BeginUpload(ctx context.Context, u *accounts.User) (*Upload, e
 	}
 	ch, err := c.store.ChannelByOwner(ctx, u.ID)
 	if errors.Is(err, errs.ErrNotFound) {
-		return nil, errs.New(errs.ErrForbidden, "no_channel", "open a channel before uploading videos (/channels/new)")
+		return nil, errNoChannel
 	} else if err != nil {
 		return nil, err
 	}
@@ -95,6 +95,27 @@ func (s *Service) BeginUpload(ctx context.Context, u *accounts.User) (*Upload, e
 	}
 	id := NewPublicID()
 	return &Upload{s: s, c: c, creatorID: u.ID, channel: ch, publicID: id, key: OriginalKey(id), quotaLeft: left}, nil
+}
+
+// errNoChannel refuses an upload by a user who has no channel yet.
+var errNoChannel = errs.New(errs.ErrForbidden, "no_channel", "open a channel before uploading videos (/channels/new)")
+
+// PreflightUpload refuses a resumable upload before any byte is sent when
+// the creator has no channel or has used up their quota: the same checks
+// BeginUpload makes for a simple upload (the serve wiring's tus finisher
+// implements uploads.Preflighter with it).
+func (s *Service) PreflightUpload(ctx context.Context, creatorID int64) error {
+	c, err := s.creatorDeps()
+	if err != nil {
+		return err
+	}
+	if _, err := c.store.ChannelByOwner(ctx, creatorID); errors.Is(err, errs.ErrNotFound) {
+		return errNoChannel
+	} else if err != nil {
+		return err
+	}
+	_, err = c.quotaLeft(ctx, creatorID)
+	return err
 }
 
 // quotaLeft returns the bytes the creator may still store (-1 unlimited);
@@ -192,7 +213,7 @@ func (s *Service) CreateFromUpload(ctx context.Context, in FinishedUpload) (Vide
 	}
 	ch, err := c.store.ChannelByOwner(ctx, in.CreatorID)
 	if errors.Is(err, errs.ErrNotFound) {
-		return fail(errs.New(errs.ErrForbidden, "no_channel", "open a channel before uploading videos (/channels/new)"))
+		return fail(errNoChannel)
 	} else if err != nil {
 		return fail(err)
 	}

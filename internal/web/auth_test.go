@@ -186,3 +186,13 @@ func sessionFrom(t *testing.T, r response) *http.Cookie {
 	t.Fatalf("no session cookie set (status %d)", r.StatusCode)
 	return nil
 }
+
+func TestStaticFilesWithoutListings(t *testing.T) {
+	ts := newTestServer(t).start()
+	wantStatus(t, ts.do("GET", "/static/css/app.css", nil), http.StatusOK)
+	for _, dir := range []string{"/static/", "/static/css/", "/static/js"} {
+		if r := ts.do("GET", dir, nil); r.StatusCode == http.StatusOK {
+			t.Errorf("GET %s lists the directory: %s", dir, r.Body)
+		}
+	}
+}

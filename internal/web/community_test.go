@@ -765,3 +765,30 @@ func seedComments(t testing.TB, ts *testServer, vid, uid int64, n int) {
 		t.Fatal(err)
 	}
 }
+
+// TestWatchThreadShownOnce: opening a thread (?thread=ID) shows that comment
+// with all its replies once, above the other comments, not twice.
+func TestWatchThreadShownOnce(t *testing.T) {
+	ts := newCommunityServer(t, &community.Config{CommentLimit: 100, CommentWindow: time.Minute}, nil).start()
+	_, _, _, _, pub := ts.creatorWithVideo("threads@example.com", "threads")
+	tok, _ := ts.user("talker@example.com", accounts.RoleViewer)
+	path := "/api/v1/videos/" + pub + "/comments"
+	var top, other commentJSON
+	ts.do("POST", path, map[string]any{"body": "top comment"}, bearer(tok)...).JSON(t, &top)
+	ts.do("POST", path, map[string]any{"body": "another comment"}, bearer(tok)...).JSON(t, &other)
+	for i := 1; i <= 5; i++ {
+		wantStatus(t, ts.do("POST", path, map[string]any{"body": fmt.Sprintf("reply number %d", i), "parent_id": top.Comment.ID}, bearer(tok)...), http.StatusCreated)
+	}
+	page := string(ts.do("GET", fmt.Sprintf("/watch/%s?thread=%d", pub, top.Comment.ID), nil).Body)
+	if n := strings.Count(page, fmt.Sprintf(`id="c%d"`, top.Comment.ID)); n != 1 {
+		t.Fatalf("the open thread's comment appears %d times, want once", n)
+	}
+	for i := 1; i <= 5; i++ {
+		if n := strings.Count(page, fmt.Sprintf("reply number %d", i)); n != 1 {
+			t.Errorf("reply %d appears %d times in the open thread, want once", i, n)
+		}
+	}
+	if !strings.Contains(page, fmt.Sprintf(`id="c%d"`, other.Comment.ID)) {
+		t.Error("the other comments are gone while a thread is open")
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io/fs"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -17,7 +18,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(s.metricsHandler()))
-	e.StaticFS("/static", http.FS(s.deps.Static))
+	e.StaticFS("/static", noListing{http.FS(s.deps.Static)})
 	e.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/static/img/logo.svg") })
 
 	// Pages.
@@ -39,4 +40,19 @@ func (s *Server) routes() {
 	s.uploadRoutes(e, api)
 	s.viewRoutes(api)
 	s.revenueRoutes(e, api)
+}
+
+// noListing serves files but not directory listings.
+type noListing struct{ fs http.FileSystem }
+
+func (n noListing) Open(name string) (http.File, error) {
+	f, err := n.fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		f.Close()
+		return nil, fs.ErrNotExist
+	}
+	return f, nil
 }

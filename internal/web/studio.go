@@ -30,6 +30,7 @@ func (s *Server) studioPage(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+		s.showViews(c, vs)
 		d.Videos = vs
 		for _, v := range vs {
 			if v.Status == videos.StatusProcessing || v.Status == videos.StatusUploading {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/uploads"
 )
@@ -23,14 +22,16 @@ func (s *Server) uploadRoutes(e *gin.Engine, api *gin.RouterGroup) {
 	if s.deps.Uploads == nil {
 		return
 	}
-	creator := s.requireRole(accounts.RoleCreator, accounts.RoleAdmin)
+	// Whoever has a channel may upload (the same rule as the simple upload):
+	// creation is refused without one (the finisher's preflight), and a
+	// session answers only its owner.
 	g := api.Group("/uploads", s.tusHeaders)
 	g.OPTIONS("", s.tusOptions)
 	g.OPTIONS("/:id", s.tusOptions)
-	g.POST("", s.requireUser, creator, s.tusResumable, s.tusCreate)
-	g.HEAD("/:id", s.requireUser, creator, s.tusResumable, s.tusHead)
-	g.PATCH("/:id", s.requireUser, creator, s.tusResumable, s.tusPatch)
-	g.DELETE("/:id", s.requireUser, creator, s.tusResumable, s.tusDelete)
+	g.POST("", s.requireUser, s.tusResumable, s.tusCreate)
+	g.HEAD("/:id", s.requireUser, s.tusResumable, s.tusHead)
+	g.PATCH("/:id", s.requireUser, s.tusResumable, s.tusPatch)
+	g.DELETE("/:id", s.requireUser, s.tusResumable, s.tusDelete)
 	e.GET("/upload", s.requireUser, s.uploadPage)
 }
 
@@ -184,10 +185,14 @@ func (d *deadlineReader) Close() error {
 
 // uploadPage is the creator's upload form (a tus client in static/js/upload.js).
 func (s *Server) uploadPage(c *gin.Context) {
-	u := currentUser(c)
-	if u.Role != accounts.RoleCreator && u.Role != accounts.RoleAdmin {
-		c.Redirect(http.StatusSeeOther, "/channels/new?next=/upload")
-		return
+	if s.deps.Videos != nil {
+		if _, err := s.deps.Videos.ChannelOf(c, currentUser(c)); errors.Is(err, errs.ErrNotFound) {
+			c.Redirect(http.StatusSeeOther, "/channels/new?next=/upload")
+			return
+		} else if err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	s.htmlPage(c, http.StatusOK, "upload", Page{Title: "Upload a video", Data: gin.H{
 		"MaxBytes": s.deps.Uploads.MaxBytes(),

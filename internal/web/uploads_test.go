@@ -27,6 +27,7 @@ import (
 	"github.com/ucc-video/ucc/internal/objects"
 	"github.com/ucc-video/ucc/internal/testenv"
 	"github.com/ucc-video/ucc/internal/uploads"
+	"github.com/ucc-video/ucc/internal/videos"
 	"github.com/ucc-video/ucc/storage/fs"
 	"github.com/ucc-video/ucc/storage/postgres"
 	"github.com/ucc-video/ucc/storage/s3"
@@ -41,9 +42,15 @@ var videoMagic = []byte("FAKEVIDEO")
 // there with the announced size, refuses files without videoMagic (as the
 // real one refuses non-videos) and records every accepted upload.
 type recordingFinisher struct {
-	objs objects.Store
-	mu   sync.Mutex
-	got  []uploads.Finished
+	objs   objects.Store
+	videos *videos.Service // the real preflight: a channel and quota left
+	mu     sync.Mutex
+	got    []uploads.Finished
+}
+
+// PreflightUpload applies the real rule (videos.Service.PreflightUpload).
+func (f *recordingFinisher) PreflightUpload(ctx context.Context, creatorID int64) error {
+	return f.videos.PreflightUpload(ctx, creatorID)
 }
 
 func (f *recordingFinisher) FinishUpload(ctx context.Context, in uploads.Finished) (string, error) {
@@ -135,7 +142,11 @@ func newUploadEnv(t *testing.T, driver string, o uploadOpts) *uploadEnv {
 	if o.max == 0 {
 		o.max = 1 << 30
 	}
-	env.fin = &recordingFinisher{objs: env.objs}
+	vstore := postgres.NewVideos(env.db)
+	vsvc := videos.NewService(vstore, videos.NewMedia(env.objs, time.Hour), time.Now).EnableCreator(
+		videos.CreatorConfig{Store: vstore, Objects: env.objs, MaxUploadBytes: o.max, Log: env.deps.Log})
+	env.deps.Videos = vsvc
+	env.fin = &recordingFinisher{objs: env.objs, videos: vsvc}
 	env.svc = uploads.NewService(postgres.NewUploads(env.db), parts, env.objs, env.fin,
 		uploads.Config{MaxBytes: o.max, QuotaBytes: o.quota, Log: env.deps.Log}, env.clock.now)
 	env.deps.Uploads = env.svc
@@ -152,6 +163,23 @@ func newUploadEnv(t *testing.T, driver string, o uploadOpts) *uploadEnv {
 	}))
 	t.Cleanup(env.http.Close)
 	return env
+}
+
+// user signs up a user; creators and admins also get a channel, which
+// uploading needs.
+func (env *uploadEnv) user(email string, role accounts.Role) (string, int64) {
+	env.t.Helper()
+	tok, id := env.testServer.user(email, role)
+	if role == accounts.RoleCreator || role == accounts.RoleAdmin {
+		handle := strings.NewReplacer("@", "-", ".", "-").Replace(email)
+		if len(handle) > 30 {
+			handle = handle[:30]
+		}
+		if _, err := env.db.Pool.Exec(context.Background(), `INSERT INTO channels (owner_id, handle, name) VALUES ($1, $2, 'C')`, id, handle); err != nil {
+			env.t.Fatal(err)
+		}
+	}
+	return tok, id
 }
 
 // newS3Store returns an s3 store on a fresh bucket, removed (with any
@@ -516,7 +544,7 @@ func TestTusQuota(t *testing.T) {
 	ctx := context.Background()
 	// 8 MiB already stored in one of the creator's videos.
 	var ch int64
-	if err := env.db.Pool.QueryRow(ctx, `INSERT INTO channels (owner_id, handle, name) VALUES ($1, 'quota-test', 'Q') RETURNING id`, uid).Scan(&ch); err != nil {
+	if err := env.db.Pool.QueryRow(ctx, `SELECT id FROM channels WHERE owner_id = $1`, uid).Scan(&ch); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.db.Pool.Exec(ctx, `INSERT INTO videos (public_id, channel_id, creator_id, title, original_size) VALUES ('abcdefghijk', $1, $2, 'Old', $3)`, ch, uid, 8*mib); err != nil {

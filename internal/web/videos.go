@@ -159,6 +159,9 @@ func (s *Server) apiGetVideo(c *gin.Context) {
 	if v.Renditions == nil {
 		v.Renditions = []videos.Rendition{}
 	}
+	one := []videos.Video{v}
+	s.showViews(c, one)
+	v = one[0]
 	c.Header("Cache-Control", "private, no-store")
 	c.JSON(http.StatusOK, v)
 }
@@ -236,6 +239,7 @@ func (s *Server) apiMyVideos(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.showViews(c, vs)
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"videos": vs})
 }

@@ -68,21 +68,6 @@ func (s *Server) PlayGrant(c *gin.Context, publicID string) (g views.Grant, ok b
 	return g, err == nil
 }
 
-// DisplayedViews returns the view counts to show for videos (PostgreSQL
-// total plus pending in Redis), or nil when views are not wired or
-// PostgreSQL fails; pages then show videos.views.
-func (s *Server) DisplayedViews(c *gin.Context, videoIDs []int64) map[int64]int64 {
-	if s.deps.Views == nil {
-		return nil
-	}
-	m, err := s.deps.Views.Displayed(c, videoIDs)
-	if err != nil {
-		s.log.WarnContext(c, "displayed views", "err", err)
-		return nil
-	}
-	return m
-}
-
 // apiPlay answers GET /api/v1/videos/:id/play with a play token.
 func (s *Server) apiPlay(c *gin.Context) {
 	g, err := s.deps.Views.Play(c, c.Param("id"), s.viewer(c, true))

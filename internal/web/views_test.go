@@ -177,3 +177,50 @@ func TestViewAPIRedisDown(t *testing.T) {
 		t.Fatal("redis errors not counted")
 	}
 }
+
+// TestDisplayedCountEverywhere: a counted view shows at once (pending in
+// Redis) in the video JSON, the watch page and lists, and stays the same
+// after the flush moves it to PostgreSQL.
+func TestDisplayedCountEverywhere(t *testing.T) {
+	ts := newCommunityServer(t, nil, time.Now)
+	rdb, prefix := redistest.Client(t)
+	flusher := ts.withViews(rdb, prefix)
+	ts.deps.ViewCounts = ts.deps.Views
+	ts.start()
+	_, creator := ts.user("dc@example.com", accounts.RoleCreator)
+	ch := ts.seedChannel(creator, "dchan", "D", "")
+	_, pub := ts.seedVideo(seedVideo{Channel: ch, Creator: creator, Title: "Counted", Views: 41, Renditions: []int{360}})
+	viewer, _ := ts.user("dv@example.com", accounts.RoleViewer)
+	h := append(bearer(viewer), "User-Agent", firefoxUA)
+	var g struct {
+		PlayToken string `json:"play_token"`
+	}
+	ts.do("GET", "/api/v1/videos/"+pub+"/play", nil, h...).JSON(t, &g)
+	r := ts.do("POST", "/api/v1/videos/"+pub+"/views", map[string]string{"play_token": g.PlayToken}, h...)
+	if !strings.Contains(string(r.Body), `"counted":true`) {
+		t.Fatalf("report: %s", r.Body)
+	}
+	check := func(when string) {
+		t.Helper()
+		var v struct{ Views int64 }
+		ts.do("GET", "/api/v1/videos/"+pub, nil).JSON(t, &v)
+		if v.Views != 42 {
+			t.Fatalf("%s: video JSON views = %d, want 42", when, v.Views)
+		}
+		if page := ts.do("GET", "/watch/"+pub, nil); !strings.Contains(string(page.Body), `data-view-count="42"`) {
+			t.Fatalf("%s: watch page does not show 42 views", when)
+		}
+		if list := ts.do("GET", "/api/v1/videos?sort=recent", nil); !strings.Contains(string(list.Body), `"views":42`) {
+			t.Fatalf("%s: list does not show 42 views: %s", when, list.Body)
+		}
+	}
+	check("pending")
+	if _, err := flusher.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var pg int64
+	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT views FROM videos WHERE public_id = $1`, pub).Scan(&pg); err != nil || pg != 42 {
+		t.Fatalf("PostgreSQL total after flush = %d, %v", pg, err)
+	}
+	check("flushed")
+}

@@ -151,6 +151,14 @@ func (s *Server) watchPage(c *gin.Context) {
 		tv := s.commentViews(c, &d, []community.Comment{*d.Thread})[0]
 		tv.MoreReplies = false
 		d.ThreadView = &tv
+		// The open thread is shown whole above the list; don't show it twice.
+		list := d.CommentList[:0]
+		for _, cv := range d.CommentList {
+			if cv.ID != d.Thread.ID {
+				list = append(list, cv)
+			}
+		}
+		d.CommentList = list
 	}
 	if d.Comments.Next != "" {
 		d.NextComments = d.PageURL + "?sort=" + d.CommentSort + "&cursor=" + url.QueryEscape(d.Comments.Next) + "#comments"

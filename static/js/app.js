@@ -12,4 +12,10 @@
       return fetch(url, opts);
     }
   };
+  // Keep the words of a search in the header's search box on its results.
+  if (window.location.pathname === "/search") {
+    var box = document.getElementById("q");
+    var q = new URLSearchParams(window.location.search).get("q");
+    if (box && q && !box.value) box.value = q;
+  }
 })();

@@ -22,7 +22,8 @@
     if (typeof n !== "number") return;
     document.querySelectorAll("[data-view-count]").forEach(function (el) {
       el.setAttribute("data-view-count", String(n));
-      el.textContent = formatCount(n);
+      // data-view-words: the element shows "1 view" / "2 views", not just the number.
+      el.textContent = formatCount(n) + (el.hasAttribute("data-view-words") ? (n === 1 ? " view" : " views") : "");
     });
   }
 
