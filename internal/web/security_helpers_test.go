@@ -55,7 +55,7 @@ func newFullServer(t *testing.T, tweak func(*testServer)) *fullServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fsrv.fin = &recordingFinisher{objs: st}
+	fsrv.fin = &recordingFinisher{objs: st, videos: fsrv.videos}
 	ts.deps.Uploads = uploads.NewService(postgres.NewUploads(ts.db), mp, st, fsrv.fin,
 		uploads.Config{MaxBytes: 1 << 30, Log: ts.deps.Log}, time.Now)
 	ts.withViews(rdb, prefix)

@@ -7,8 +7,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/storage/postgres"
+	uccredis "github.com/ucc-video/ucc/storage/redis"
+	"github.com/ucc-video/ucc/storage/redis/redistest"
 )
 
 // TestCSRFEveryStateChangingRoute enumerates the router's routes, so a new
@@ -193,7 +197,15 @@ func checkSecurityHeaders(t *testing.T, what string, r response) {
 // clear 429 on the API and the form; X-Forwarded-For from an untrusted
 // client does not get around it; malformed attempts do not count.
 func TestSignupRateLimitPerIP(t *testing.T) {
-	ts := newTestServer(t).start()
+	ts := newTestServer(t)
+	rdb, prefix := redistest.Client(t)
+	acfg := accounts.DefaultConfig()
+	acfg.PasswordParams = accounts.FastPasswordParams
+	if acfg.SignupLimit != 10 {
+		t.Fatalf("default sign-up limit %d, want 10 an hour", acfg.SignupLimit)
+	}
+	ts.deps.Accounts = accounts.NewService(postgres.NewUsers(ts.db), uccredis.NewLimiter(rdb, prefix, "login"), acfg, time.Now)
+	ts.start()
 	for i := 0; i < 3; i++ {
 		r := ts.do("POST", "/api/v1/auth/signup", map[string]string{"email": "bad", "password": "password123"})
 		wantStatus(t, r, http.StatusBadRequest)
