@@ -87,6 +87,8 @@ func TestUserTextEscapedEverywhere(t *testing.T) {
 		form   url.Values
 		auth   []string
 		fields []string // fields the page must show
+		hidden []string // fields the page must not show at all (unsigned notices)
+		follow bool     // a POST that redirects: check the page it redirects to
 	}{
 		{name: "home", path: "/", auth: bearer(viewer), fields: []string{"videotitle", "channelname", "viewername"}},
 		{name: "watch", path: "/watch/" + pub, auth: bearer(viewer), fields: []string{"videotitle", "videodesc", "channelname", "comment", "reply", "viewername"}},
@@ -101,10 +103,12 @@ func TestUserTextEscapedEverywhere(t *testing.T) {
 		{name: "studio", path: "/studio", auth: bearer(creator), fields: []string{"channelname", "videotitle", "creatorname"}},
 		{name: "video edit", path: "/studio/videos/" + pub + "/edit", auth: bearer(creator), fields: []string{"videotitle", "videodesc"}},
 		{name: "earnings", path: "/earnings", auth: bearer(creator), fields: []string{"legalname", "methodref", "reference"}},
-		{name: "earnings notice", path: "/earnings?notice=" + q(xssPayload("notice")), auth: bearer(creator), fields: []string{"notice"}},
-		{name: "finance", path: "/finance?notice=" + q(xssPayload("notice")), auth: bearer(finTok), fields: []string{"notice"}},
-		{name: "finance period", path: "/finance/periods/2026-01?error=" + q(xssPayload("error")), auth: bearer(finTok),
-			fields: []string{"channelname", "creatorname", "legalname", "reference", "reason", "error"}},
+		{name: "earnings forged notice", path: "/earnings?notice=" + q(xssPayload("notice")) + "&notice_sig=x", auth: bearer(creator), hidden: []string{"notice"}},
+		{name: "finance forged notice", path: "/finance?notice=" + q(xssPayload("notice")), auth: bearer(finTok), hidden: []string{"notice"}},
+		{name: "finance period", path: "/finance/periods/2026-01?error=" + q(xssPayload("error")) + "&notice=" + q(xssPayload("notice")), auth: bearer(finTok),
+			fields: []string{"channelname", "creatorname", "legalname", "reference", "reason"}, hidden: []string{"error", "notice"}},
+		{name: "finance action error", method: "POST", path: "/finance/periods/2026-01/adjustments", auth: bearer(finTok), follow: true,
+			form: url.Values{"creator_id": {fmt.Sprint(creatorID)}, "amount": {xssPayload("amount")}, "reason": {"r"}}, fields: []string{"amount"}},
 		{name: "finance form echo", method: "POST", path: "/finance/periods", auth: bearer(finTok),
 			form: url.Values{"period": {xssPayload("periodkey")}, "revenue": {"1"}, "currency": {"USD"}}, fields: []string{"periodkey"}},
 		{name: "finance currency error", method: "POST", path: "/finance/periods", auth: bearer(finTok),
@@ -118,12 +122,18 @@ func TestUserTextEscapedEverywhere(t *testing.T) {
 		{name: "video edit error", method: "POST", path: "/studio/videos/" + pub + "/edit", auth: bearer(creator),
 			form: url.Values{"title": {xssPayload("edittitle")}, "description": {"d"}, "visibility": {"<script>alert(1)</script>"}}, fields: []string{"videotitle"}},
 	}
-	checks := 0
+	checks, hiddenChecks := 0, 0
 	shown := map[string]bool{}
 	for _, p := range pages {
 		var res response
 		if p.method == "POST" {
 			res = f.do("POST", p.path, p.form.Encode(), p.auth...)
+			if p.follow {
+				if res.StatusCode != http.StatusSeeOther {
+					t.Fatalf("%s: %d, want a redirect: %.300s", p.name, res.StatusCode, res.Body)
+				}
+				res = f.do("GET", res.Header.Get("Location"), nil, p.auth...)
+			}
 		} else {
 			res = f.do("GET", p.path, nil, append([]string{"User-Agent", firefoxUA}, p.auth...)...)
 		}
@@ -138,6 +148,12 @@ func TestUserTextEscapedEverywhere(t *testing.T) {
 			shown[field] = true
 			checks++
 		}
+		for _, field := range p.hidden {
+			if strings.Contains(string(res.Body), "xss-"+field) {
+				t.Errorf("%s: shows the unsigned %s from the query string", p.name, field)
+			}
+			hiddenChecks++
+		}
 		for _, problem := range unsafeMarkup(res.Body) {
 			t.Errorf("%s: %s", p.name, problem)
 		}
@@ -147,7 +163,8 @@ func TestUserTextEscapedEverywhere(t *testing.T) {
 		fields = append(fields, k)
 	}
 	sort.Strings(fields)
-	t.Logf("escaping: %d field×page checks over %d pages; fields: %s", checks, len(pages), strings.Join(fields, ", "))
+	t.Logf("escaping: %d field×page checks (%d fields) over %d pages, plus %d unsigned query notices not shown; fields: %s",
+		checks, len(fields), len(pages), hiddenChecks, strings.Join(fields, ", "))
 }
 
 // unsafeMarkup lists what in page could run a payload: raw payload
@@ -229,5 +246,25 @@ func TestUnsafeMarkupDetector(t *testing.T) {
 	safe := `<p>&lt;script&gt;alert(&#34;xss&#34;)&lt;/script&gt; javascript:alert(1)</p><a href="https://ok.example/">ok</a><script src="/static/js/app.js" defer></script><a href="#ZgotmplZ">x</a>`
 	if got := unsafeMarkup([]byte(safe)); len(got) != 0 {
 		t.Errorf("escaped text flagged: %v", got)
+	}
+}
+
+// TestSignedNotices: the notice a form's redirect carries is shown; the same
+// text altered, or made up without the server's signature, is not.
+func TestSignedNotices(t *testing.T) {
+	ts := newRevenueServer(t)
+	fin, _ := ts.user("notice-fin@example.com", accounts.RoleFinance)
+	wantStatus(t, ts.do("POST", "/api/v1/revenue/periods", map[string]any{"period": "2026-10", "revenue_minor": 100, "currency": "USD"}, bearer(fin)...), http.StatusCreated)
+	r := ts.do("POST", "/finance/periods/2026-10/calculate", "", bearer(fin)...)
+	wantStatus(t, r, http.StatusSeeOther)
+	loc := r.Header.Get("Location")
+	if page := ts.do("GET", loc, nil, bearer(fin)...); !strings.Contains(string(page.Body), "Calculated: E =") {
+		t.Fatalf("signed notice not shown on %s", loc)
+	}
+	u, _ := url.Parse(loc)
+	v := u.Query()
+	v.Set("notice", "Calculated: E = 0. Call +1 555 0100 to confirm your bank details.")
+	if page := ts.do("GET", u.Path+"?"+v.Encode(), nil, bearer(fin)...); strings.Contains(string(page.Body), "555 0100") {
+		t.Fatal("an altered notice is shown")
 	}
 }
