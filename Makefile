@@ -25,6 +25,9 @@ START_REDIS := redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --
 # `go test -fuzz` uses (-d=libfuzzer), and every run starts from the seed
 # corpus (f.Add and testdata/fuzz) in a fresh cache, so runs are comparable;
 # a failing input is saved to the package's testdata/fuzz/ to keep as a seed.
+# Go 1.26's fuzz coordinator may fail a target with a bare "context deadline
+# exceeded" when -fuzztime ends under CPU load (go.dev/issue/75804, fixed in
+# Go 1.27): without a new failing input, that is reported and not a failure.
 FUZZ_TARGETS := \
 	./internal/views:FuzzPlayToken \
 	./internal/views:FuzzAnonymousID \
@@ -87,9 +90,15 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s); prints the input
 	total=0; \
 	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; bin="$$dir/$$(basename $$pkg).test"; \
+		seeds=$$(ls $$pkg/testdata/fuzz/$$name 2>/dev/null | wc -l); \
 		if ! out=$$(cd $$pkg && "$$bin" -test.run '^$$' -test.fuzz "^$$name\$$" -test.fuzztime $(FUZZTIME) \
 				-test.fuzzcachedir "$$dir/cache/$$name" 2>&1); then \
-			echo "$$out"; echo "fuzz: $$name FAILED (a reproducer is saved under $$pkg/testdata/fuzz/$$name)"; exit 1; \
+			if [ "$$(ls $$pkg/testdata/fuzz/$$name 2>/dev/null | wc -l)" = "$$seeds" ] && \
+				echo "$$out" | tail -3 | grep -q 'context deadline exceeded'; then \
+				echo "  ($$name: Go's fuzz coordinator reported its own deadline at the end of the run, go.dev/issue/75804; no failing input)"; \
+			else \
+				echo "$$out"; echo "fuzz: $$name FAILED (a reproducer is saved under $$pkg/testdata/fuzz/$$name)"; exit 1; \
+			fi; \
 		fi; \
 		n=$$(echo "$$out" | grep -o 'execs: [0-9]*' | tail -1 | grep -o '[0-9]*'); n=$${n:-0}; \
 		printf '  %-22s %-20s %10d inputs\n' "$$pkg" "$$name" "$$n"; total=$$((total + n)); \

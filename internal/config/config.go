@@ -128,6 +128,9 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 		u, err := url.Parse(c.BaseURL)
 		switch {
 		case err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
+			// Schemes are case-insensitive; write it lower-case so that
+			// "HTTPS://..." is recognised as https everywhere.
+			c.BaseURL = u.Scheme + c.BaseURL[len(u.Scheme):]
 		case derived:
 			p.fail("UCC_HTTP_ADDR", "must be host:port such as 127.0.0.1:8080, got %q", c.HTTPAddr)
 		default:
