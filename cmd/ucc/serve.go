@@ -78,14 +78,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		if err != nil {
 			return err
 		}
-		srv = &http.Server{
-			Addr:              cfg.HTTPAddr,
-			Handler:           handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
+		srv = web.NewHTTPServer(cfg.HTTPAddr, handler, log)
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("UCC_HTTP_ADDR: cannot listen on %s: %w", cfg.HTTPAddr, err)
@@ -159,6 +152,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	users := postgres.NewUsers(a.db)
 	acfg := accounts.DefaultConfig()
 	acfg.LoginLimit = cfg.LoginRateLimit
+	acfg.SignupLimit = cfg.SignupRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
 	vstore := postgres.NewVideos(a.db)
 	a.videos = videos.NewService(vstore, videos.NewMedia(a.store, 6*time.Hour), time.Now)

@@ -94,3 +94,21 @@ func TestJobRescueAfter(t *testing.T) {
 		t.Fatalf("UCC_JOB_RESCUE_AFTER=12s = %v, %v", c.JobRescueAfter, err)
 	}
 }
+
+// TestCookieSecureFollowsTheBaseURL: auto marks cookies Secure exactly for
+// an https base URL, whatever the case of its scheme; true/false override.
+func TestCookieSecureFollowsTheBaseURL(t *testing.T) {
+	for _, c := range []struct {
+		base, setting string
+		want          bool
+	}{
+		{"https://video.example.com", "auto", true}, {"HTTPS://video.example.com", "", true},
+		{"http://video.example.com", "auto", false}, {"http://video.example.com", "true", true},
+		{"https://video.example.com", "false", false}, {"", "", false},
+	} {
+		cfg, err := load(map[string]string{"UCC_BASE_URL": c.base, "UCC_COOKIE_SECURE": c.setting})
+		if err != nil || cfg.CookieSecure != c.want || strings.HasPrefix(cfg.BaseURL, "HTTP") {
+			t.Errorf("base %q, UCC_COOKIE_SECURE=%q: Secure %v, base %q (%v); want Secure %v", c.base, c.setting, cfg.CookieSecure, cfg.BaseURL, err, c.want)
+		}
+	}
+}

@@ -30,7 +30,10 @@ type Config struct {
 	CookieSecure   bool           // mark cookies Secure (TLS)
 	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed
 	MediaOrigins   []string       // extra origins media may load from (the S3 endpoint)
-	Version        string
+	// BodyReadTimeout bounds how long a request body outside the upload
+	// routes may take to arrive (default DefaultBodyReadTimeout).
+	BodyReadTimeout time.Duration
+	Version         string
 }
 
 // ReadyCheck is one dependency /readyz asks.

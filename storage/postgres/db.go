@@ -84,7 +84,7 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w: %s", errs.ErrConflict, pg.ConstraintName)
 		case "23503": // foreign_key_violation
 			return fmt.Errorf("%w: %s", errs.ErrNotFound, pg.ConstraintName)
-		case "23514", "22001", "22P02": // check violation, string too long, invalid text
+		case "23514", "22001", "22P02", "22021": // check violation, string too long, invalid text, invalid byte sequence (NUL)
 			return fmt.Errorf("%w: %s", errs.ErrInvalid, pg.Message)
 		}
 	}
