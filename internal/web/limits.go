@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -180,5 +181,33 @@ func checkJSONText(raw []byte) error {
 		if str, ok := tok.(string); ok && strings.IndexByte(str, 0) >= 0 {
 			return errs.Invalid("invalid_text", "the request body holds a NUL character (\\u0000) in a string")
 		}
+	}
+}
+
+// RequestTimeout bounds the work of a request outside the streaming routes
+// and media downloads: a dependency that hangs mid-query then answers 503
+// (context.DeadlineExceeded) instead of holding the request forever.
+const RequestTimeout = 60 * time.Second
+
+// longRoutes are exempt from RequestTimeout: their bodies or answers may
+// stream for as long as bytes flow.
+var longRoutes = map[string]bool{"GET /media/*key": true}
+
+// requestDeadline puts RequestTimeout on the request's context.
+func (s *Server) requestDeadline() gin.HandlerFunc {
+	timeout := s.cfg.RequestTimeout
+	if timeout <= 0 {
+		timeout = RequestTimeout
+	}
+	return func(c *gin.Context) {
+		route := c.Request.Method + " " + c.FullPath()
+		if streamingRoutes[route] || longRoutes[route] {
+			c.Next()
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
 	}
 }

@@ -33,7 +33,10 @@ type Config struct {
 	// BodyReadTimeout bounds how long a request body outside the upload
 	// routes may take to arrive (default DefaultBodyReadTimeout).
 	BodyReadTimeout time.Duration
-	Version         string
+	// RequestTimeout bounds a request's work outside streaming routes
+	// (default RequestTimeout).
+	RequestTimeout time.Duration
+	Version        string
 }
 
 // ReadyCheck is one dependency /readyz asks.
