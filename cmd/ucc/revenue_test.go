@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,11 +54,7 @@ func TestRevenueCLIKilledMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := filepath.Join(t.TempDir(), "ucc")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := uccBinary(t)
 	env := append(os.Environ(), "UCC_DATABASE_URL="+url, "UCC_LOG_FORMAT=text")
 	run := func(extraEnv []string, args ...string) (string, string, int) {
 		t.Helper()

@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	goredis.SetLogger(uccredis.SlogLogger{Log: log}) // go-redis logs through a global
 	if cfg.SecretGenerated {
 		log.Warn("UCC_SECRET_KEY is not set: using a random key for this process; play tokens and viewer cookies will not survive a restart or work across processes")
 	}
@@ -77,14 +78,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		if err != nil {
 			return err
 		}
-		srv = &http.Server{
-			Addr:              cfg.HTTPAddr,
-			Handler:           handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
+		srv = web.NewHTTPServer(cfg.HTTPAddr, handler, log)
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("UCC_HTTP_ADDR: cannot listen on %s: %w", cfg.HTTPAddr, err)
@@ -158,6 +152,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	users := postgres.NewUsers(a.db)
 	acfg := accounts.DefaultConfig()
 	acfg.LoginLimit = cfg.LoginRateLimit
+	acfg.SignupLimit = cfg.SignupRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
 	vstore := postgres.NewVideos(a.db)
 	a.videos = videos.NewService(vstore, videos.NewMedia(a.store, 6*time.Hour), time.Now)
@@ -208,8 +203,11 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, videos.SweepPeriodicJob())
 		// A job still "running" this long after it started belongs to a dead
 		// worker: River puts it back to be retried. It must outlast the longest
-		// legitimate transcode.
-		rcfg.RescueStuckJobsAfter = max(time.Hour, cfg.TranscodeTimeout+15*time.Minute)
+		// legitimate transcode (config checks UCC_JOB_RESCUE_AFTER does).
+		rcfg.RescueStuckJobsAfter = cfg.JobRescueAfter
+		// River refuses a rescue delay below the default job timeout (1m);
+		// a shorter one bounds jobs without a timeout of their own too.
+		rcfg.JobTimeout = min(river.JobTimeoutDefault, cfg.JobRescueAfter)
 		river.AddWorker(workers, &uploads.ExpireWorker{Service: a.uploads})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, uploads.ExpirePeriodicJob())
 	}
@@ -219,6 +217,12 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 	}
 	a.river = c
 	if runWorkers {
+		// Jobs of a killed worker left their working directories behind.
+		if n, err := a.videos.RemoveStaleWorkDirs(); err != nil {
+			a.log.Warn("could not remove working directories of dead transcoding jobs", "err", err)
+		} else if n > 0 {
+			a.log.Info("removed working directories of dead transcoding jobs", "count", n)
+		}
 		if err := c.Start(ctx); err != nil {
 			return fmt.Errorf("jobs: %w", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ucc-video/ucc/internal/errs"
@@ -98,12 +99,15 @@ type Config struct {
 	SessionTTL     time.Duration // browser sessions last this long
 	LoginLimit     int           // failed log-ins allowed per account and per IP per LoginWindow
 	LoginWindow    time.Duration
+	SignupLimit    int           // sign-up attempts allowed per client IP per SignupWindow (0: no limit)
+	SignupWindow   time.Duration // default one hour
 	PasswordParams PasswordParams
 }
 
 // DefaultConfig is what `ucc serve` uses unless told otherwise.
 func DefaultConfig() Config {
-	return Config{SessionTTL: 30 * 24 * time.Hour, LoginLimit: 10, LoginWindow: 15 * time.Minute, PasswordParams: DefaultPasswordParams}
+	return Config{SessionTTL: 30 * 24 * time.Hour, LoginLimit: 10, LoginWindow: 15 * time.Minute,
+		SignupLimit: 10, SignupWindow: time.Hour, PasswordParams: DefaultPasswordParams}
 }
 
 // Service implements sign-up, log-in, sessions and tokens.
@@ -195,6 +199,43 @@ func (s *Service) Signup(ctx context.Context, email, password, displayName strin
 	return u, nil
 }
 
+// SignupFrom is the self-service sign-up of a visitor at clientIP: a viewer
+// account, with at most Config.SignupLimit attempts per IP per
+// SignupWindow. Only attempts with well-formed input count, so typing
+// mistakes do not use up the allowance; attempts on a taken email do, which
+// also bounds probing for accounts.
+func (s *Service) SignupFrom(ctx context.Context, clientIP, email, password, displayName string) (User, error) {
+	if s.cfg.SignupLimit > 0 {
+		norm, err := NormalizeEmail(email)
+		if err != nil {
+			return User{}, err
+		}
+		dn := displayName
+		if dn == "" {
+			dn = norm[:strings.IndexByte(norm, '@')]
+		}
+		if _, err := validateDisplayName(dn); err != nil {
+			return User{}, err
+		}
+		if err := ValidatePassword(password); err != nil {
+			return User{}, err
+		}
+		window := s.cfg.SignupWindow
+		if window <= 0 {
+			window = time.Hour
+		}
+		n, err := s.limiter.Hit(ctx, "signup-ip:"+clientIP, window)
+		if err != nil {
+			return User{}, fmt.Errorf("sign-up limiter: %w", err)
+		}
+		if n > int64(s.cfg.SignupLimit) {
+			return User{}, errs.New(errs.ErrRateLimited, "signup_rate_limited",
+				"too many sign-ups from your network; try again in an hour")
+		}
+	}
+	return s.Signup(ctx, email, password, displayName, RoleViewer)
+}
+
 var errBadCredentials = errs.New(errs.ErrUnauthorized, "bad_credentials", "wrong email or password")
 
 // Authenticate checks an email and password. Failed attempts are counted per
@@ -278,8 +319,16 @@ func (s *Service) EndSession(ctx context.Context, tok string) error {
 	return s.store.DeleteSession(ctx, HashSecret(tok))
 }
 
-// IssueToken creates an API bearer token for userID.
+// MaxTokenNameRunes is the longest API token label.
+const MaxTokenNameRunes = 100
+
+// IssueToken creates an API bearer token for userID; name is a label of at
+// most MaxTokenNameRunes characters on one line.
 func (s *Service) IssueToken(ctx context.Context, userID int64, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxTokenNameRunes || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return "", errs.Invalid("invalid_token_name", "the token name must be at most 100 characters on one line")
+	}
 	tok, hash := newSecret("ucc_")
 	if err := s.store.CreateToken(ctx, hash, userID, name); err != nil {
 		return "", err

@@ -57,6 +57,13 @@ func (c Cursor) String() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
+// Keyset cursor times must lie in years 1 to 9999: every stored time does,
+// and a time outside what PostgreSQL can store would not make a sane page.
+var (
+	minCursorMicros = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxCursorMicros = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro()
+)
+
 // ParseCursor decodes a cursor from String; "" is the start.
 func ParseCursor(s string) (Cursor, error) {
 	bad := errs.Invalid("invalid_cursor", "the cursor is not valid; start again without it")
@@ -78,7 +85,7 @@ func ParseCursor(s string) (Cursor, error) {
 	case len(parts) == 3 && parts[0] == "k":
 		us, err1 := strconv.ParseInt(parts[1], 10, 64)
 		id, err2 := strconv.ParseInt(parts[2], 10, 64)
-		if err1 != nil || err2 != nil || id < 0 {
+		if err1 != nil || err2 != nil || id < 0 || us < minCursorMicros || us > maxCursorMicros {
 			return Cursor{}, bad
 		}
 		return Cursor{AfterAt: time.UnixMicro(us).UTC(), AfterID: id}, nil

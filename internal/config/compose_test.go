@@ -12,6 +12,7 @@ import (
 // composeService is the part of a compose service these tests look at.
 type composeService struct {
 	Environment yaml.Node `yaml:"environment"`
+	Command     yaml.Node `yaml:"command"` // a string or a list
 }
 
 func loadCompose(t *testing.T) map[string]composeService {
@@ -62,6 +63,10 @@ func TestComposeServices(t *testing.T) {
 		if _, ok := services[name]; !ok {
 			t.Errorf("compose.yaml has no %q service", name)
 		}
+	}
+	// Pending views must survive a Redis restart.
+	if cmd := commandLine(services["redis"].Command); !strings.Contains(cmd, "--appendonly yes") || !strings.Contains(cmd, "--appendfsync always") {
+		t.Errorf("compose.yaml's redis runs %q: want an append-only file synced on every write", cmd)
 	}
 }
 
@@ -119,4 +124,16 @@ func TestDockerfileInstallsFFmpeg(t *testing.T) {
 		}
 	}
 	t.Error("the Dockerfile's runtime stage does not install ffmpeg (want a RUN ... install ... ffmpeg after the last FROM)")
+}
+
+// commandLine flattens a compose command, written as a string or a list.
+func commandLine(n yaml.Node) string {
+	if n.Kind == yaml.SequenceNode {
+		parts := make([]string, len(n.Content))
+		for i, c := range n.Content {
+			parts[i] = c.Value
+		}
+		return strings.Join(parts, " ")
+	}
+	return n.Value
 }

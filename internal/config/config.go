@@ -51,6 +51,7 @@ var specs = []Spec{
 	{Name: "UCC_LOG_LEVEL", Default: "info", Help: "log level: debug, info, warn or error"},
 	{Name: "UCC_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for requests and jobs"},
 	{Name: "UCC_LOGIN_RATE_LIMIT", Default: "10", Help: "failed log-ins allowed per account and per IP within 15 minutes"},
+	{Name: "UCC_SIGNUP_RATE_LIMIT", Default: "10", Help: "sign-up attempts allowed per client IP per hour (0 turns the limit off)"},
 	{Name: "UCC_UPLOAD_MAX_BYTES", Default: "8589934592", Help: "largest accepted upload in bytes (8 GiB)"},
 	{Name: "UCC_UPLOAD_QUOTA_BYTES", Default: "107374182400", Help: "storage quota per creator in bytes (100 GiB; 0 = unlimited)"},
 	{Name: "UCC_TRANSCODE_TIMEOUT", Default: "2h", Help: "longest a single transcoding job may run"},
@@ -59,6 +60,7 @@ var specs = []Spec{
 	{Name: "UCC_VIEW_DEDUP_WINDOW", Default: "1h", Help: "one counted view per viewer and video within this window"},
 	{Name: "UCC_VIEW_FLUSH_INTERVAL", Default: "5s", Help: "how often pending view counts move from Redis to PostgreSQL"},
 	{Name: "UCC_VIEW_IP_HOURLY_CAP", Default: "200", Help: "counted views per client IP per hour (0 turns the cap off)"},
+	{Name: "UCC_JOB_RESCUE_AFTER", Default: "", Help: "how long a background job may stay running before it is taken to belong to a dead worker and retried; must exceed UCC_TRANSCODE_TIMEOUT (default UCC_TRANSCODE_TIMEOUT + 15m, at least 1h)"},
 }
 
 // Specs returns every variable UCC reads, in documentation order.
@@ -90,6 +92,7 @@ type Config struct {
 	LogLevel         string
 	ShutdownTimeout  time.Duration
 	LoginRateLimit   int
+	SignupRateLimit  int
 	UploadMaxBytes   int64
 	UploadQuotaBytes int64
 	TranscodeTimeout time.Duration
@@ -98,6 +101,9 @@ type Config struct {
 	ViewDedupWindow  time.Duration
 	ViewFlushEvery   time.Duration
 	ViewIPHourlyCap  int
+	// JobRescueAfter is how long a job may run before River retries it as
+	// abandoned by a dead worker (UCC_JOB_RESCUE_AFTER).
+	JobRescueAfter time.Duration
 }
 
 // Error is a configuration error naming the variable at fault.
@@ -118,11 +124,20 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	var c Config
 	c.HTTPAddr = p.addr("UCC_HTTP_ADDR")
 	c.BaseURL = p.str("UCC_BASE_URL")
-	if c.BaseURL == "" && p.err == nil {
+	derived := c.BaseURL == ""
+	if derived {
 		c.BaseURL = "http://" + c.HTTPAddr
-	} else if p.err == nil {
+	}
+	if p.err == nil {
 		u, err := url.Parse(c.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		switch {
+		case err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
+			// Schemes are case-insensitive; write it lower-case so that
+			// "HTTPS://..." is recognised as https everywhere.
+			c.BaseURL = u.Scheme + c.BaseURL[len(u.Scheme):]
+		case derived:
+			p.fail("UCC_HTTP_ADDR", "must be host:port such as 127.0.0.1:8080, got %q", c.HTTPAddr)
+		default:
 			p.fail("UCC_BASE_URL", "must be an http(s) URL such as https://video.example.com, got %q", c.BaseURL)
 		}
 		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
@@ -200,6 +215,7 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.LogLevel = p.oneOf("UCC_LOG_LEVEL", "debug", "info", "warn", "error")
 	c.ShutdownTimeout = p.duration("UCC_SHUTDOWN_TIMEOUT", time.Second)
 	c.LoginRateLimit = p.intRange("UCC_LOGIN_RATE_LIMIT", 1, 1_000_000)
+	c.SignupRateLimit = p.intRange("UCC_SIGNUP_RATE_LIMIT", 0, 1_000_000)
 	c.UploadMaxBytes = p.int64Range("UCC_UPLOAD_MAX_BYTES", 1)
 	c.UploadQuotaBytes = p.int64Range("UCC_UPLOAD_QUOTA_BYTES", 0)
 	c.TranscodeTimeout = p.duration("UCC_TRANSCODE_TIMEOUT", time.Second)
@@ -208,6 +224,13 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.ViewDedupWindow = p.duration("UCC_VIEW_DEDUP_WINDOW", time.Second)
 	c.ViewFlushEvery = p.duration("UCC_VIEW_FLUSH_INTERVAL", 100*time.Millisecond)
 	c.ViewIPHourlyCap = p.intRange("UCC_VIEW_IP_HOURLY_CAP", 0, 1<<30)
+	c.JobRescueAfter = max(time.Hour, c.TranscodeTimeout+15*time.Minute)
+	if p.str("UCC_JOB_RESCUE_AFTER") != "" {
+		c.JobRescueAfter = p.duration("UCC_JOB_RESCUE_AFTER", time.Second)
+		if p.err == nil && c.JobRescueAfter <= c.TranscodeTimeout {
+			p.fail("UCC_JOB_RESCUE_AFTER", "must be longer than UCC_TRANSCODE_TIMEOUT (%s), or a running transcode would be started twice; got %s", c.TranscodeTimeout, c.JobRescueAfter)
+		}
+	}
 	return c, p.err
 }
 
@@ -254,8 +277,9 @@ func (p *parser) str(name string) string {
 
 func (p *parser) addr(name string) string {
 	v := p.str(name)
-	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-		p.fail(name, "must be host:port such as 127.0.0.1:8080, got %q", v)
+	_, port, err := net.SplitHostPort(v)
+	if n, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || strconv.FormatUint(n, 10) != port {
+		p.fail(name, "must be host:port with a port number, such as 127.0.0.1:8080, got %q", v)
 	}
 	return v
 }

@@ -59,6 +59,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"UCC_DATABASE_URL_FILE":   {"UCC_DATABASE_URL_FILE": "/nope"},
 		"UCC_UPLOAD_MAX_BYTES":    {"UCC_UPLOAD_MAX_BYTES": "0"},
 		"UCC_VIEW_FLUSH_INTERVAL": {"UCC_VIEW_FLUSH_INTERVAL": "1ms"},
+		"UCC_JOB_RESCUE_AFTER":    {"UCC_JOB_RESCUE_AFTER": "30m", "UCC_TRANSCODE_TIMEOUT": "1h"},
 	}
 	for name, env := range cases {
 		_, err := load(env)
@@ -80,5 +81,34 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.168.1.7/32" {
 		t.Fatalf("proxies = %v", c.TrustedProxies)
+	}
+}
+
+func TestJobRescueAfter(t *testing.T) {
+	c, err := load(map[string]string{"UCC_TRANSCODE_TIMEOUT": "3h"})
+	if err != nil || c.JobRescueAfter != 3*time.Hour+15*time.Minute {
+		t.Fatalf("default with a 3h transcode timeout = %v, %v", c.JobRescueAfter, err)
+	}
+	c, err = load(map[string]string{"UCC_TRANSCODE_TIMEOUT": "10s", "UCC_JOB_RESCUE_AFTER": "12s"})
+	if err != nil || c.JobRescueAfter != 12*time.Second {
+		t.Fatalf("UCC_JOB_RESCUE_AFTER=12s = %v, %v", c.JobRescueAfter, err)
+	}
+}
+
+// TestCookieSecureFollowsTheBaseURL: auto marks cookies Secure exactly for
+// an https base URL, whatever the case of its scheme; true/false override.
+func TestCookieSecureFollowsTheBaseURL(t *testing.T) {
+	for _, c := range []struct {
+		base, setting string
+		want          bool
+	}{
+		{"https://video.example.com", "auto", true}, {"HTTPS://video.example.com", "", true},
+		{"http://video.example.com", "auto", false}, {"http://video.example.com", "true", true},
+		{"https://video.example.com", "false", false}, {"", "", false},
+	} {
+		cfg, err := load(map[string]string{"UCC_BASE_URL": c.base, "UCC_COOKIE_SECURE": c.setting})
+		if err != nil || cfg.CookieSecure != c.want || strings.HasPrefix(cfg.BaseURL, "HTTP") {
+			t.Errorf("base %q, UCC_COOKIE_SECURE=%q: Secure %v, base %q (%v); want Secure %v", c.base, c.setting, cfg.CookieSecure, cfg.BaseURL, err, c.want)
+		}
 	}
 }

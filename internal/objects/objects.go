@@ -61,3 +61,13 @@ type Store interface {
 
 // ErrNotSupported is returned by optional operations a driver cannot do.
 var ErrNotSupported = errors.New("objects: not supported by this driver")
+
+// IncompleteAborter is implemented by drivers on which an interrupted Put
+// (a crashed process) can leave an incomplete upload behind that List does
+// not show but that still holds bytes: S3 multipart uploads. The fs driver
+// has none (its partial files are removed when it opens).
+type IncompleteAborter interface {
+	// AbortIncomplete aborts the incomplete uploads of keys under prefix
+	// started before before, and returns how many it aborted.
+	AbortIncomplete(ctx context.Context, prefix string, before time.Time) (int, error)
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/bits"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -33,6 +34,11 @@ import (
 //	payout_method       the payout method reference masked except its last 4 characters
 //	revenue             R (total line only)
 //	platform_share      R − E (total line only)
+//
+// Free-text cells (channel_name, creator_name, payment_reference, legal_name,
+// payout_method) are written through CSVText: a value a spreadsheet would
+// run as a formula (starting with =, +, -, @, tab or carriage return) gets a
+// leading apostrophe, and carriage returns become line feeds.
 var CSVColumns = []string{"record", "period", "currency", "creator_id", "channel_handle", "channel_name", "creator_name",
 	"period_views", "share_of_views_pct", "lifetime_views", "eligible", "amount", "carried_in", "payable", "carried_over",
 	"status", "paid_at", "payment_reference", "has_payout_profile", "legal_name", "country", "payout_method",
@@ -59,6 +65,20 @@ func fmtTime(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// CSVText makes user-supplied text safe for a spreadsheet cell (OWASP "CSV
+// injection"): carriage returns become line feeds (so the text reads back
+// unchanged from any CSV parser), and a value starting with a
+// character that makes spreadsheets evaluate it as a formula is prefixed
+// with an apostrophe, which shows the text as typed.
+func CSVText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	if s != "" && strings.ContainsRune("=+-@\t\n", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // WriteCSV writes the period's report (lines ordered by creator id) as RFC
 // 4180 CSV with a header and a totals line. The output depends only on the
 // stored data, so recalculating the same data gives the same bytes.
@@ -74,10 +94,10 @@ func WriteCSV(w io.Writer, p Period, lines []Payout) error {
 		carriedIn += l.CarriedIn
 		payable += l.Payable
 		carriedOver += l.CarriedOver
-		rec := []string{"creator", p.Key, p.Currency, strconv.FormatInt(l.CreatorID, 10), l.ChannelHandle, l.ChannelName, l.CreatorName,
+		rec := []string{"creator", p.Key, p.Currency, strconv.FormatInt(l.CreatorID, 10), CSVText(l.ChannelHandle), CSVText(l.ChannelName), CSVText(l.CreatorName),
 			strconv.FormatInt(l.PeriodViews, 10), SharePct(l.PeriodViews, p.TotalViews), strconv.FormatInt(l.LifetimeViews, 10),
 			strconv.FormatBool(l.Eligible), f(l.Amount), f(l.CarriedIn), f(l.Payable), f(l.CarriedOver),
-			l.Status(p.Frozen()), fmtTime(l.PaidAt), l.Reference, strconv.FormatBool(l.HasProfile), l.LegalName, l.Country, l.MethodMasked,
+			l.Status(p.Frozen()), fmtTime(l.PaidAt), CSVText(l.Reference), strconv.FormatBool(l.HasProfile), CSVText(l.LegalName), CSVText(l.Country), CSVText(l.MethodMasked),
 			"", ""}
 		if err := cw.Write(rec); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ucc-video/ucc/internal/errs"
@@ -154,8 +155,8 @@ func (s *Service) Approve(ctx context.Context, by Actor, key string) (Period, er
 // unpaid line (creatorID 0).
 func (s *Service) MarkPaid(ctx context.Context, by Actor, key string, creatorID int64, reference string) (int, error) {
 	reference = strings.TrimSpace(reference)
-	if reference == "" || utf8.RuneCountInString(reference) > 200 {
-		return 0, errs.Invalid("invalid_reference", "a payment reference (1 to 200 characters, e.g. the bank transfer id) is required")
+	if reference == "" || utf8.RuneCountInString(reference) > 200 || !oneLine(reference) {
+		return 0, errs.Invalid("invalid_reference", "a payment reference (1 to 200 characters on one line, e.g. the bank transfer id) is required")
 	}
 	if creatorID < 0 {
 		return 0, errs.Invalid("invalid_creator", "creator_id must be positive")
@@ -185,8 +186,8 @@ func (s *Service) Adjust(ctx context.Context, by Actor, key string, creatorID, a
 		return Adjustment{}, errs.Invalid("invalid_creator", "creator_id is required")
 	case amount == 0:
 		return Adjustment{}, errs.Invalid("invalid_amount", "amount_minor must be non-zero (positive owes the creator more, negative less)")
-	case reason == "" || utf8.RuneCountInString(reason) > 500:
-		return Adjustment{}, errs.Invalid("invalid_reason", "a reason of 1 to 500 characters is required")
+	case reason == "" || utf8.RuneCountInString(reason) > 500 || !oneLine(reason):
+		return Adjustment{}, errs.Invalid("invalid_reason", "a reason of 1 to 500 characters on one line is required")
 	}
 	p, err := s.Period(ctx, key)
 	if err != nil {
@@ -246,12 +247,12 @@ func (s *Service) SaveProfile(ctx context.Context, userID int64, p Profile) (Pro
 	p.Country = strings.ToUpper(strings.TrimSpace(p.Country))
 	p.MethodRef = strings.TrimSpace(p.MethodRef)
 	switch {
-	case p.LegalName == "" || utf8.RuneCountInString(p.LegalName) > 200:
-		return Profile{}, errs.Invalid("invalid_legal_name", "legal name must be 1 to 200 characters")
+	case p.LegalName == "" || utf8.RuneCountInString(p.LegalName) > 200 || !oneLine(p.LegalName):
+		return Profile{}, errs.Invalid("invalid_legal_name", "legal name must be 1 to 200 characters on one line")
 	case !countryRe.MatchString(p.Country):
 		return Profile{}, errs.Invalid("invalid_country", "country must be a two-letter ISO 3166 code such as US, DE or KR")
-	case utf8.RuneCountInString(p.MethodRef) < 4 || utf8.RuneCountInString(p.MethodRef) > 100:
-		return Profile{}, errs.Invalid("invalid_method_ref", "payout method reference (IBAN, PayPal id, ...) must be 4 to 100 characters")
+	case utf8.RuneCountInString(p.MethodRef) < 4 || utf8.RuneCountInString(p.MethodRef) > 100 || !oneLine(p.MethodRef):
+		return Profile{}, errs.Invalid("invalid_method_ref", "payout method reference (IBAN, PayPal id, ...) must be 4 to 100 characters on one line")
 	}
 	p.UpdatedAt = s.now().UTC()
 	return p, s.store.SaveProfile(ctx, p)
@@ -260,4 +261,19 @@ func (s *Service) SaveProfile(ctx context.Context, userID int64, p Profile) (Pro
 // Profile returns a creator's own payout profile (ErrNotFound if none).
 func (s *Service) Profile(ctx context.Context, userID int64) (Profile, error) {
 	return s.store.Profile(ctx, userID)
+}
+
+// oneLine reports whether s is valid UTF-8 text without control characters
+// (no NUL, which PostgreSQL cannot store, and no line breaks, which have no
+// place in names and references).
+func oneLine(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -97,4 +98,41 @@ func FormatBytes(n int64) string {
 	s := fmt.Sprintf("%.1f", float64(n)/float64(div))
 	s = strings.TrimSuffix(s, ".0")
 	return s + " " + string("KMGTP"[exp]) + "iB"
+}
+
+// maxNumberDigits is the longest decimal number a tus size header may hold
+// (int64 has 19 digits).
+const maxNumberDigits = 19
+
+// parseSize reads a tus byte count: ASCII digits only (no sign, no spaces),
+// fitting in an int64.
+func parseSize(h string) (int64, bool) {
+	if h == "" || len(h) > maxNumberDigits {
+		return 0, false
+	}
+	for i := 0; i < len(h); i++ {
+		if h[i] < '0' || h[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(h, 10, 64)
+	return n, err == nil
+}
+
+// ParseLength reads the Upload-Length header: the whole file's size in bytes.
+func ParseLength(h string) (int64, error) {
+	n, ok := parseSize(h)
+	if !ok {
+		return 0, errs.Invalid("invalid_length", "send the file size in bytes in the Upload-Length header")
+	}
+	return n, nil
+}
+
+// ParseOffset reads the Upload-Offset header: where a PATCH's bytes start.
+func ParseOffset(h string) (int64, error) {
+	n, ok := parseSize(h)
+	if !ok {
+		return 0, errs.Invalid("invalid_offset", "send the byte offset this chunk starts at in the Upload-Offset header")
+	}
+	return n, nil
 }

@@ -207,14 +207,8 @@ func (s *Service) Write(ctx context.Context, creatorID int64, id string, offset 
 		return Result{}, err
 	}
 	res := Result{Session: sess}
-	if offset != sess.Offset {
-		return res, errs.New(errs.ErrConflict, "offset_mismatch", "Upload-Offset is %d but the server has %d bytes of this upload; resume from %d", offset, sess.Offset, sess.Offset)
-	}
-	if n < 0 {
-		return res, errs.Invalid("length_required", "a PATCH needs a Content-Length header")
-	}
-	if offset+n > sess.Length {
-		return res, errs.New(errs.ErrTooLarge, "past_length", "this chunk of %d bytes at offset %d goes past the declared file size of %d bytes", n, offset, sess.Length)
+	if err := checkWrite(sess, offset, n); err != nil {
+		return res, err
 	}
 	if n > 0 {
 		sess, err = s.append(ctx, sess, &bodyReader{r: body}, n)
@@ -233,6 +227,22 @@ func (s *Service) Write(ctx context.Context, creatorID int64, id string, offset 
 	}
 	res.Done, res.VideoID = true, vid
 	return res, nil
+}
+
+// checkWrite refuses a PATCH of n bytes at offset that does not continue
+// sess exactly or would go past its declared length. The comparison is
+// written so that no offset or length, however large, can overflow.
+func checkWrite(sess Session, offset, n int64) error {
+	if offset != sess.Offset {
+		return errs.New(errs.ErrConflict, "offset_mismatch", "Upload-Offset is %d but the server has %d bytes of this upload; resume from %d", offset, sess.Offset, sess.Offset)
+	}
+	if n < 0 {
+		return errs.Invalid("length_required", "a PATCH needs a Content-Length header")
+	}
+	if n > sess.Length-sess.Offset {
+		return errs.New(errs.ErrTooLarge, "past_length", "this chunk of %d bytes at offset %d goes past the declared file size of %d bytes", n, offset, sess.Length)
+	}
+	return nil
 }
 
 // bodyReader remembers the request body's read error, so a broken

@@ -38,12 +38,15 @@ func (n NewChannel) Validate() (NewChannel, error) {
 		return n, err
 	}
 	n.Name = strings.TrimSpace(n.Name)
-	if c := utf8.RuneCountInString(n.Name); !utf8.ValidString(n.Name) || c < 1 || c > 100 {
-		return n, errs.Invalid("invalid_name", "the channel name must be 1 to 100 characters")
+	if c := utf8.RuneCountInString(n.Name); !utf8.ValidString(n.Name) || c < 1 || c > 100 || strings.ContainsAny(n.Name, "\x00\r\n") {
+		return n, errs.Invalid("invalid_name", "the channel name must be 1 to 100 characters on one line")
 	}
 	n.Description = strings.TrimSpace(n.Description)
 	if !utf8.ValidString(n.Description) || utf8.RuneCountInString(n.Description) > 5000 {
 		return n, errs.Invalid("invalid_description", "the channel description must be at most 5,000 characters")
+	}
+	if strings.ContainsRune(n.Description, 0) {
+		return n, errs.Invalid("invalid_description", "the channel description contains a NUL character")
 	}
 	return n, nil
 }

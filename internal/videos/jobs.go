@@ -183,11 +183,11 @@ func (s *Service) Process(ctx context.Context, videoID int64) error {
 	if err := c.cleanOutputs(ctx, v.PublicID); err != nil {
 		return fmt.Errorf("clean previous outputs: %w", err)
 	}
-	dir, err := os.MkdirTemp(c.TempDir, "ucc-transcode-")
+	dir, release, err := c.newWorkDir()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer release()
 
 	src, err := c.localOriginal(ctx, v.OriginalKey, dir)
 	if err != nil {
@@ -433,6 +433,7 @@ func (c *creator) encode(ctx context.Context, videoID int64, src, thumb, dir str
 // decode or encode the file); one caused by ctx (timeout, shutdown) is not.
 func (c *creator) runFFmpeg(ctx context.Context, args []string, progress func(time.Duration)) error {
 	cmd := exec.CommandContext(ctx, c.FFmpeg, args...)
+	cmd.SysProcAttr = childAttr()
 	cmd.WaitDelay = 10 * time.Second
 	var stderr tailBuffer
 	cmd.Stderr = &stderr

@@ -301,7 +301,9 @@ func SweepPeriodicJob() *river.PeriodicJob {
 }
 
 // SweepOrphans deletes objects under videos/ older than SweepGrace whose
-// video row does not exist, and returns how many it deleted.
+// video row does not exist, and aborts incomplete uploads under videos/
+// older than that (drivers implementing objects.IncompleteAborter); it
+// returns how many objects and uploads it removed.
 func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 	c, err := s.creatorDeps()
 	if err != nil {
@@ -342,6 +344,15 @@ func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 				}
 				n++
 			}
+		}
+	}
+	// A simple upload whose process died mid-file leaves an incomplete
+	// upload on S3 that List does not show; abort those too.
+	if ia, ok := c.objs.(objects.IncompleteAborter); ok {
+		m, err := ia.AbortIncomplete(ctx, "videos/", cutoff)
+		n += m
+		if err != nil {
+			return n, err
 		}
 	}
 	return n, nil

@@ -78,6 +78,7 @@ func (c *creator) ffprobe(ctx context.Context, input, protocols string) (Probe, 
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
+	cmd.SysProcAttr = childAttr()
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return Probe{}, fmt.Errorf("%w: ffprobe: %w", errs.ErrUnavailable, ctx.Err())

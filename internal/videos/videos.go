@@ -228,6 +228,9 @@ func ValidateTitle(t string) (string, error) {
 	if n := utf8.RuneCountInString(t); !utf8.ValidString(t) || n < 1 || n > 200 {
 		return "", errs.Invalid("invalid_title", "title must be 1 to 200 characters")
 	}
+	if strings.ContainsRune(t, 0) {
+		return "", errs.Invalid("invalid_title", "the title contains a NUL character")
+	}
 	return t, nil
 }
 
@@ -236,6 +239,9 @@ func ValidateDescription(d string) (string, error) {
 	d = strings.TrimSpace(d)
 	if !utf8.ValidString(d) || utf8.RuneCountInString(d) > 10000 {
 		return "", errs.Invalid("invalid_description", "description must be at most 10,000 characters")
+	}
+	if strings.ContainsRune(d, 0) {
+		return "", errs.Invalid("invalid_description", "the description contains a NUL character")
 	}
 	return d, nil
 }

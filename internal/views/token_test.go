@@ -63,7 +63,7 @@ func TestAnonymousIDs(t *testing.T) {
 	if s.NewAnonymousID() == id {
 		t.Fatal("two fresh ids are equal")
 	}
-	for _, bad := range []string{"", "abc", r + ".xxxx", r, id + "x", "x" + id[1:]} {
+	for _, bad := range []string{"", "abc", r + ".xxxx", r, id + "x", flip(id[:1]) + id[1:]} {
 		if s.VerifyAnonymousID(bad) != "" {
 			t.Errorf("forged id %q verified", bad)
 		}

@@ -26,7 +26,7 @@ func (s *Server) apiSignup(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	u, err := s.deps.Accounts.Signup(c, in.Email, in.Password, in.DisplayName, accounts.RoleViewer)
+	u, err := s.deps.Accounts.SignupFrom(c, c.ClientIP(), in.Email, in.Password, in.DisplayName)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -87,7 +87,7 @@ func (s *Server) loginPage(c *gin.Context) {
 
 func (s *Server) signupSubmit(c *gin.Context) {
 	f := authForm{Email: c.PostForm("email"), DisplayName: c.PostForm("display_name"), Next: safeNext(c.PostForm("next"))}
-	u, err := s.deps.Accounts.Signup(c, f.Email, c.PostForm("password"), f.DisplayName, accounts.RoleViewer)
+	u, err := s.deps.Accounts.SignupFrom(c, c.ClientIP(), f.Email, c.PostForm("password"), f.DisplayName)
 	if err != nil {
 		s.formError(c, "signup", "Sign up", f, err)
 		return
@@ -142,8 +142,11 @@ func (s *Server) logout(c *gin.Context) {
 }
 
 // safeNext keeps redirects on this site: only local absolute paths pass.
+// Browsers drop tabs and line breaks from URLs and read "\\" as "/", so
+// "/\t/evil.example" would leave the site: any control character fails.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.IndexFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		return "/"
 	}
 	return next

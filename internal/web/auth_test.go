@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
 	"strings"
 	"testing"
 
@@ -194,5 +197,25 @@ func TestStaticFilesWithoutListings(t *testing.T) {
 		if r := ts.do("GET", dir, nil); r.StatusCode == http.StatusOK {
 			t.Errorf("GET %s lists the directory: %s", dir, r.Body)
 		}
+	}
+}
+
+// TestRequestDeadline: a request whose dependency hangs answers 503 once the
+// request deadline passes, instead of never.
+func TestRequestDeadline(t *testing.T) {
+	ts := newTestServer(t)
+	ts.cfg.RequestTimeout = 200 * time.Millisecond
+	ts.start()
+	hang := func(c *gin.Context) {
+		<-c.Request.Context().Done() // a query that never returns until cancelled
+		s := ts.srv
+		s.fail(c, c.Request.Context().Err())
+	}
+	ts.srv.engine.GET("/test/hang", hang)
+	start := time.Now()
+	r := ts.do("GET", "/test/hang", nil, "Accept", "application/json")
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("answered after %v", d)
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,8 @@ func classify(err error) (status int, code, msg string, unexpected bool) {
 	switch {
 	case errors.As(err, &maxErr):
 		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"
+	case errors.Is(err, errBodyTimeout):
+		status, code, msg = http.StatusRequestTimeout, "request_timeout", "the request body arrived too slowly; send it again"
 	case errors.Is(err, errs.ErrInvalid):
 		status = http.StatusBadRequest
 	case errors.Is(err, errs.ErrNotFound):
@@ -122,15 +125,22 @@ func (s *Server) fail(c *gin.Context, err error) {
 	s.html(c, status, "error", "Error", gin.H{"Status": status, "Message": msg})
 }
 
-// bindJSON decodes a JSON body of at most limit bytes into v.
+// bindJSON decodes a JSON body of at most limit bytes into v. The body must
+// be valid UTF-8 without NUL in its strings.
 func bindJSON(c *gin.Context, v any, limit int64) error {
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	dec := json.NewDecoder(body)
-	if err := dec.Decode(v); err != nil {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
 			return errs.New(errs.ErrTooLarge, "body_too_large", "the request body is larger than %d bytes", limit)
 		}
+		return errs.Invalid("unreadable_body", "the request body could not be read; send it again")
+	}
+	if err := checkJSONText(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
 			return errs.Invalid("invalid_json", "the request body must be a JSON object")
 		}

@@ -42,6 +42,7 @@ func newTestServer(t *testing.T) *testServer {
 	acfg := accounts.DefaultConfig()
 	acfg.PasswordParams = accounts.FastPasswordParams
 	acfg.LoginLimit = 5
+	acfg.SignupLimit = 0 // off: tests sign up freely; TestSignupRateLimitPerIP turns it on
 	acc := accounts.NewService(postgres.NewUsers(db), uccredis.NewLimiter(rdb, prefix, "login"), acfg, time.Now)
 	ts := &testServer{t: t, db: db, prefix: prefix}
 	ts.cfg = Config{BaseURL: "http://ucc.test", SecretKey: []byte("0123456789abcdef0123456789abcdef"), Version: "test"}

@@ -294,7 +294,7 @@ type financePageData struct {
 }
 
 func (s *Server) financePage(c *gin.Context) {
-	s.renderFinance(c, http.StatusOK, financePageData{Notice: c.Query("notice"), Form: map[string]string{
+	s.renderFinance(c, http.StatusOK, financePageData{Notice: s.queryNotice(c, "notice"), Form: map[string]string{
 		"currency": "USD", "creator_share_bps": "5500", "view_threshold": "1000000", "min_payout_minor": "0",
 		"period": revenue.PeriodOf(s.now().AddDate(0, -1, 0))}})
 }
@@ -429,7 +429,7 @@ func (s *Server) financePeriodPage(c *gin.Context) {
 		return
 	}
 	d := financePeriodData{P: revenue.PeriodJSON(p), Total: total, Page: q.Page, PerPage: q.PerPage, Sort: q.Sort,
-		Error: c.Query("error"), Notice: c.Query("notice"),
+		Error: s.queryNotice(c, "error"), Notice: s.queryNotice(c, "notice"),
 		CanCalc: !p.Frozen(), CanApprove: p.Status == revenue.StatusCalculated, CanPay: p.Status == revenue.StatusApproved, CanAdjust: p.Frozen()}
 	d.Dir = "asc"
 	if q.Desc {
@@ -562,9 +562,9 @@ func (s *Server) financeAction(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		v.Set("error", msg)
+		s.setNotice(v, "error", msg)
 	} else {
-		v.Set("notice", notice)
+		s.setNotice(v, "notice", notice)
 	}
 	c.Redirect(http.StatusSeeOther, "/finance/periods/"+url.PathEscape(key)+"?"+v.Encode())
 }
@@ -592,7 +592,7 @@ type earningsPayout struct {
 }
 
 func (s *Server) earningsPage(c *gin.Context) {
-	s.renderEarnings(c, http.StatusOK, c.Query("notice"), "", nil)
+	s.renderEarnings(c, http.StatusOK, s.queryNotice(c, "notice"), "", nil)
 }
 
 func (s *Server) renderEarnings(c *gin.Context, status int, notice, errMsg string, form *revenue.Profile) {
@@ -642,5 +642,5 @@ func (s *Server) earningsProfileSubmit(c *gin.Context) {
 		s.renderEarnings(c, status, "", msg, &in)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/earnings?notice="+url.QueryEscape("Payout profile saved."))
+	c.Redirect(http.StatusSeeOther, s.noticeURL("/earnings", "notice", "Payout profile saved."))
 }

@@ -9,7 +9,7 @@ import (
 
 func (s *Server) routes() {
 	e := s.engine
-	e.Use(s.recoverer(), s.requestLog(), s.securityHeaders(), s.authenticate(), s.csrfProtect())
+	e.Use(s.recoverer(), s.requestLog(), s.securityHeaders(), s.bodyGuard(), s.requestDeadline(), s.authenticate(), s.csrfProtect())
 	e.NoRoute(func(c *gin.Context) { s.fail(c, errNoRoute) })
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errNoRoute) })
 	e.HandleMethodNotAllowed = false

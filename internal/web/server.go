@@ -30,6 +30,12 @@ type Config struct {
 	CookieSecure   bool           // mark cookies Secure (TLS)
 	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed
 	MediaOrigins   []string       // extra origins media may load from (the S3 endpoint)
+	// BodyReadTimeout bounds how long a request body outside the upload
+	// routes may take to arrive (default DefaultBodyReadTimeout).
+	BodyReadTimeout time.Duration
+	// RequestTimeout bounds a request's work outside streaming routes
+	// (default RequestTimeout).
+	RequestTimeout time.Duration
 	Version        string
 }
 

@@ -73,10 +73,9 @@ func (s *Server) tusCreate(c *gin.Context) {
 		s.fail(c, errs.Invalid("defer_length_unsupported", "Upload-Defer-Length is not supported; send Upload-Length"))
 		return
 	}
-	lh := c.GetHeader("Upload-Length")
-	length, err := strconv.ParseInt(lh, 10, 64)
-	if lh == "" || err != nil || length < 0 {
-		s.fail(c, errs.Invalid("invalid_length", "send the file size in bytes in the Upload-Length header"))
+	length, err := uploads.ParseLength(c.GetHeader("Upload-Length"))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	meta, err := uploads.ParseMetadata(c.GetHeader("Upload-Metadata"))
@@ -115,13 +114,13 @@ func (s *Server) tusPatch(c *gin.Context) {
 		s.fail(c, errs.New(errs.ErrUnsupported, "content_type", "a PATCH must have Content-Type: application/offset+octet-stream"))
 		return
 	}
-	offset, err := strconv.ParseInt(c.GetHeader("Upload-Offset"), 10, 64)
-	if err != nil || offset < 0 {
-		s.fail(c, errs.Invalid("invalid_offset", "send the byte offset this chunk starts at in the Upload-Offset header"))
+	offset, err := uploads.ParseOffset(c.GetHeader("Upload-Offset"))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	body := &deadlineReader{r: c.Request.Body, rc: http.NewResponseController(c.Writer)}
-	res, err := s.deps.Uploads.Write(c, currentUser(c).ID, c.Param("id"), offset, body, c.Request.ContentLength)
+	// The body reads through a deadlineReader (bodyGuard): a stalled PATCH is cut off.
+	res, err := s.deps.Uploads.Write(c, currentUser(c).ID, c.Param("id"), offset, c.Request.Body, c.Request.ContentLength)
 	if err != nil {
 		if res.Session.ID != "" {
 			c.Header("Upload-Offset", strconv.FormatInt(res.Session.Offset, 10))
@@ -161,13 +160,27 @@ type deadlineReader struct {
 	last time.Time
 }
 
-// Read reads from the body, extending the read deadline at most once a second.
+// Read reads from the body, extending the read deadline at most once a
+// second, and lifting it once the body has been read, so that work after
+// the upload (finishing it) is not cut off.
 func (d *deadlineReader) Read(p []byte) (int, error) {
 	if now := time.Now(); now.Sub(d.last) > time.Second {
 		_ = d.rc.SetReadDeadline(now.Add(uploadIdleTimeout))
 		d.last = now
 	}
-	return d.r.Read(p)
+	n, err := d.r.Read(p)
+	if err == io.EOF {
+		_ = d.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// Close closes the underlying body.
+func (d *deadlineReader) Close() error {
+	if c, ok := d.r.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // uploadPage is the creator's upload form (a tus client in static/js/upload.js).

@@ -88,22 +88,31 @@ type viewReport struct {
 // {"counted", "reason"} for a well-formed report, 400 for a malformed one,
 // 404 for an unknown video, 503 when Redis is down.
 func (s *Server) apiReportView(c *gin.Context) {
-	var body viewReport
-	if err := bindJSON(c, &body, 4<<10); err != nil {
+	token, err := readViewReport(c)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	body.PlayToken = strings.TrimSpace(body.PlayToken)
-	if body.PlayToken == "" {
-		s.fail(c, errs.Invalid("missing_play_token", "the body must be {\"play_token\": \"...\"} with the token from GET /api/v1/videos/{id}/play"))
-		return
-	}
-	res, err := s.deps.Views.Report(c, c.Param("id"), s.viewer(c, false), body.PlayToken)
+	res, err := s.deps.Views.Report(c, c.Param("id"), s.viewer(c, false), token)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, res)
+}
+
+// readViewReport reads the play token from a view report's body (at most
+// 4 KiB of JSON).
+func readViewReport(c *gin.Context) (string, error) {
+	var body viewReport
+	if err := bindJSON(c, &body, 4<<10); err != nil {
+		return "", err
+	}
+	body.PlayToken = strings.TrimSpace(body.PlayToken)
+	if body.PlayToken == "" {
+		return "", errs.Invalid("missing_play_token", "the body must be {\"play_token\": \"...\"} with the token from GET /api/v1/videos/{id}/play")
+	}
+	return body.PlayToken, nil
 }
 
 // apiViewCount answers GET /api/v1/videos/:id/views with the displayed count.

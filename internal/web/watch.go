@@ -225,7 +225,7 @@ func (s *Server) absURL(u string) string {
 // backTo redirects to a local path given in the form's "next", or to fallback.
 func backTo(c *gin.Context, fallback string) {
 	next := c.PostForm("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || safeNext(next) != next {
 		next = fallback
 	}
 	c.Redirect(http.StatusSeeOther, next)

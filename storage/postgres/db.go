@@ -7,6 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -14,6 +18,10 @@ import (
 
 	"github.com/ucc-video/ucc/internal/errs"
 )
+
+// DefaultConnectTimeout bounds opening a connection when the database URL
+// sets no connect_timeout.
+const DefaultConnectTimeout = 5 * time.Second
 
 // DB wraps the connection pool shared by every store in this package.
 type DB struct {
@@ -28,6 +36,12 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without it a new connection to a server that accepts but never
+		// answers (hung, or packets dropped) waits forever, and so does the
+		// request; connect_timeout in the URL overrides this.
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -60,7 +74,7 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w", errs.ErrNotFound)
 	}
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+	if errors.As(err, &ce) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) || connLost(err) {
 		return fmt.Errorf("%w: database: %w", errs.ErrUnavailable, err)
 	}
 	var pg *pgconn.PgError
@@ -70,11 +84,21 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w: %s", errs.ErrConflict, pg.ConstraintName)
 		case "23503": // foreign_key_violation
 			return fmt.Errorf("%w: %s", errs.ErrNotFound, pg.ConstraintName)
-		case "23514", "22001", "22P02": // check violation, string too long, invalid text
+		case "23514", "22001", "22P02", "22021": // check violation, string too long, invalid text, invalid byte sequence (NUL)
 			return fmt.Errorf("%w: %s", errs.ErrInvalid, pg.Message)
 		}
 	}
 	return err
+}
+
+// connLost reports whether err means the connection to the server broke
+// (reset, closed, cut off mid-answer): the database is unreachable, not
+// the request wrong.
+func connLost(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.As(err, &ne)
 }
 
 // CreateDatabaseIfMissing connects to the server's "postgres" database and

@@ -6,6 +6,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -86,4 +87,15 @@ func (l *Limiter) Hit(ctx context.Context, key string, window time.Duration) (in
 // Reset forgets key.
 func (l *Limiter) Reset(ctx context.Context, key string) error {
 	return l.rdb.Del(ctx, l.key(key)).Err()
+}
+
+// SlogLogger takes go-redis's own log lines (one unstructured line per
+// failed dial while Redis is down) into the structured log at debug level;
+// the requests that fail are logged by UCC already. Install it with
+// goredis.SetLogger.
+type SlogLogger struct{ Log *slog.Logger }
+
+// Printf logs one go-redis message.
+func (l SlogLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.Log.DebugContext(ctx, strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "go-redis")
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -99,4 +101,32 @@ func (m *Multipart) OpenUploads(ctx context.Context, prefix string) ([]string, e
 		keys = append(keys, u.Key)
 	}
 	return keys, nil
+}
+
+var _ objects.IncompleteAborter = (*Store)(nil)
+
+// AbortIncomplete aborts the multipart uploads under prefix initiated before
+// before: the parts of a Put whose process died (minio-go streams a body of
+// unknown size as a multipart upload and aborts it only if it lives to see
+// the error). Stores without a lifecycle rule keep such parts forever.
+func (s *Store) AbortIncomplete(ctx context.Context, prefix string, before time.Time) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing goroutine when we return early
+	n := 0
+	// MinIO lists incomplete uploads by exact key only, not by a key
+	// prefix: list them all and filter here (there are few).
+	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, "", true) {
+		if u.Err != nil {
+			return n, fmt.Errorf("s3 store: list incomplete uploads: %w", u.Err)
+		}
+		if !strings.HasPrefix(u.Key, prefix) || !u.Initiated.Before(before) {
+			continue
+		}
+		err := s.core.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID)
+		if err != nil && minio.ToErrorResponse(err).Code != minio.NoSuchUpload {
+			return n, fmt.Errorf("s3 store: abort incomplete upload of %q: %w", u.Key, err)
+		}
+		n++
+	}
+	return n, nil
 }

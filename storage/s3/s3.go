@@ -24,6 +24,11 @@ import (
 // size buffers one part in memory, and can grow to 10,000 parts (160 GiB).
 const PartSize = 16 << 20
 
+// MaxRetries is how many times in all an S3 request is tried when it
+// fails (minio-go's backoff of 200 ms doubling to 1 s between tries): at
+// most about 1.4 s of waiting.
+const MaxRetries = 4
+
 // maxParts is the S3 limit on parts in one multipart upload.
 const maxParts = 10000
 
@@ -60,6 +65,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure: cfg.UseSSL,
 		Region: cfg.Region,
+		// minio-go retries a failed request 10 times (~10 s of backoff), so
+		// a request that needs storage while it is down would hang that
+		// long, twice with the clean-up; a few retries ride out a blip.
+		MaxRetries: MaxRetries,
 	}
 	if cfg.PathStyle {
 		opts.BucketLookup = minio.BucketLookupPath

@@ -158,3 +158,35 @@ func TestExactReader(t *testing.T) {
 		}
 	}
 }
+
+// TestAbortIncomplete: the incomplete multipart uploads under a prefix that
+// are older than the cut-off are aborted; newer ones and other prefixes stay.
+func TestAbortIncomplete(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	for _, key := range []string{"videos/aaaaaaaaaaa/original", "videos/bbbbbbbbbbb/original", "originals/keep"} {
+		if _, err := s.Core().NewMultipartUpload(ctx, s.Bucket(), key, minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := func(prefix string) int {
+		t.Helper()
+		keys, err := s.Multipart().OpenUploads(ctx, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys)
+	}
+	if n, err := s.AbortIncomplete(ctx, "videos/", time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("AbortIncomplete of uploads older than an hour = %d, %v; want 0", n, err)
+	}
+	if n, err := s.AbortIncomplete(ctx, "videos/", time.Now().Add(time.Minute)); err != nil || n != 2 {
+		t.Fatalf("AbortIncomplete = %d, %v; want 2", n, err)
+	}
+	if got := open(""); got != 1 {
+		t.Fatalf("%d incomplete uploads left, want only originals/keep", got)
+	}
+	if n, err := s.AbortIncomplete(ctx, "videos/", time.Now().Add(time.Minute)); err != nil || n != 0 {
+		t.Fatalf("second AbortIncomplete = %d, %v; want 0", n, err)
+	}
+}

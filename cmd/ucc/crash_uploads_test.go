@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ucc-video/ucc/internal/testenv"
+	"github.com/ucc-video/ucc/internal/videos"
+	"github.com/ucc-video/ucc/storage/postgres"
+	"github.com/ucc-video/ucc/storage/postgres/pgtest"
+	"github.com/ucc-video/ucc/storage/redis/redistest"
+)
+
+// crashEnv is a fresh database, Redis prefix and MinIO bucket for one test.
+type crashEnv struct {
+	DBURL  string
+	DB     *pgxpool.Pool
+	Prefix string
+	Bucket *bucket
+}
+
+func newCrashEnv(t *testing.T) *crashEnv {
+	t.Helper()
+	b := newBucket(t)
+	_, prefix := redistest.Client(t)
+	url := pgtest.URL(t)
+	db, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return &crashEnv{DBURL: url, DB: db, Prefix: prefix, Bucket: b}
+}
+
+// serveEnv is the serve configuration for this environment, with extra
+// variables added.
+func (e *crashEnv) serveEnv(t *testing.T, s3Endpoint string, extra map[string]string) map[string]string {
+	env := e.Bucket.env(s3Endpoint)
+	env["UCC_DATABASE_URL"] = e.DBURL
+	env["UCC_REDIS_URL"] = testenv.RedisURL(t)
+	env["UCC_REDIS_PREFIX"] = e.Prefix
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+func (e *crashEnv) count(t testing.TB, sql string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := e.DB.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// sweep runs the videos orphan sweep as its River job would, with a clock
+// moved past the sweep's grace period, and returns what it removed.
+func (e *crashEnv) sweep(t testing.TB) int {
+	t.Helper()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, e.DBURL, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	vstore := postgres.NewVideos(db)
+	later := func() time.Time { return time.Now().Add(videos.SweepGrace + time.Hour) }
+	svc := videos.NewService(vstore, videos.NewMedia(e.Bucket.Store, time.Hour), later)
+	svc.EnableCreator(videos.CreatorConfig{Store: vstore, Objects: e.Bucket.Store})
+	n, err := svc.SweepOrphans(ctx)
+	if err != nil {
+		t.Fatalf("orphan sweep: %v", err)
+	}
+	return n
+}
+
+// waitFor polls cond every 20 ms until it holds, failing after timeout.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// streamedRequest starts method path with a body the test writes into
+// through the returned pipe; the answer (or the error of a killed server)
+// arrives on the channel.
+func streamedRequest(c *apiClient, method, path string, size int64, hdr ...string) (*io.PipeWriter, <-chan error) {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	req, _ := http.NewRequest(method, c.base+path, pr)
+	req.ContentLength = size
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	go func() {
+		res, err := c.hc.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			err = &answeredError{status: res.StatusCode, body: string(b)}
+		}
+		pr.CloseWithError(err)
+		done <- err
+	}()
+	return pw, done
+}
+
+var errKilled = errors.New("the server was killed")
+
+// answeredError is a streamed request that got an answer although the test
+// meant to kill the server before it could.
+type answeredError struct {
+	status int
+	body   string
+}
+
+func (e *answeredError) Error() string { return "answered " + strconv.Itoa(e.status) + ": " + e.body }
+
+// TestUploadsSurviveSIGKILL kills `ucc serve` (SIGKILL) in the middle of
+// uploads, against real PostgreSQL, Redis and MinIO:
+//
+//   - a simple upload mid-file (its multipart upload to MinIO is open);
+//   - a simple upload whose file is fully stored but whose form is not
+//     finished (the object exists, the video row does not yet);
+//   - a resumable (tus) upload mid-PATCH, after its first 8 MiB part was
+//     recorded.
+//
+// After the restart the tus upload resumes from HEAD's offset and completes
+// with identical bytes and becomes a ready video; the simple uploads left no
+// video row, and after the orphan sweep the bucket holds nothing that no row
+// references (no object, no incomplete multipart upload).
+func TestUploadsSurviveSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test builds and runs the ucc binary; skipped with -short")
+	}
+	t.Parallel()
+	_, big := testMedia(t)
+	e := newCrashEnv(t)
+	ctx := context.Background()
+	p := newUCC(t, e.serveEnv(t, e.Bucket.S3.Endpoint, nil))
+	p.start()
+	creator := signUp(t, p.Base, "up@example.com", "uploader")
+	kills := 0
+
+	// 1. Simple upload, killed mid-file: 6 of its 20 MiB were taken in.
+	junk := make([]byte, 20<<20)
+	_, _ = rand.Read(junk)
+	body, ctype := multipartUpload("Killed mid-file", junk)
+	pw, done := streamedRequest(creator, "POST", "/api/v1/videos", int64(len(body)), "Content-Type", ctype)
+	if _, err := pw.Write(body[:6<<20]); err != nil {
+		t.Fatalf("upload 1 failed before the kill: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	p.kill()
+	kills++
+	pw.CloseWithError(errKilled)
+	if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
+		t.Fatalf("upload 1 was not cut off by the kill: %v", err)
+	}
+	p.start()
+
+	// 2. Simple upload, killed after the file is stored but before the form ends.
+	small, _ := testMedia(t)
+	clip, err := os.ReadFile(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("title", "Killed before the row")
+	fw, _ := mw.CreateFormFile("file", "clip.mp4")
+	_, _ = fw.Write(clip)
+	_ = mw.WriteField("visibility", "public") // the part header ends the file part
+	held := form.Len()
+	_ = mw.Close()
+	pw, done = streamedRequest(creator, "POST", "/api/v1/videos", int64(form.Len()), "Content-Type", mw.FormDataContentType())
+	go func() { _, _ = pw.Write(form.Bytes()[:held]) }()
+	waitFor(t, 30*time.Second, "the stored original of the simple upload", func() bool {
+		list, err := e.Bucket.Store.List(ctx, "videos/")
+		return err == nil && len(list) > 0
+	})
+	p.kill()
+	kills++
+	pw.CloseWithError(errKilled)
+	if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
+		t.Fatalf("upload 2 was not cut off by the kill: %v", err)
+	}
+	p.start()
+
+	// 3. Resumable upload, killed mid-PATCH after its first part is recorded.
+	want, err := os.ReadFile(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := creator.must(t, http.StatusCreated, "POST", "/api/v1/uploads", nil, "Tus-Resumable", "1.0.0",
+		"Upload-Length", strconv.Itoa(len(want)), "Upload-Metadata", "title S2lsbGVkIG1pZC1QQVRDSA==")
+	loc := r.Header.Get("Location")
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	pw, done = streamedRequest(creator, "PATCH", loc, int64(len(want)), "Tus-Resumable", "1.0.0",
+		"Content-Type", "application/offset+octet-stream", "Upload-Offset", "0")
+	go func() { _, _ = pw.Write(want[:9<<20]) }()
+	waitFor(t, 30*time.Second, "the first tus part to be recorded", func() bool {
+		return e.count(t, `SELECT upload_offset FROM upload_sessions WHERE id = $1`, id) >= 8<<20
+	})
+	p.kill()
+	kills++
+	pw.CloseWithError(errKilled)
+	if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
+		t.Fatalf("tus PATCH was not cut off by the kill: %v", err)
+	}
+	p.start()
+
+	r = creator.must(t, http.StatusOK, "HEAD", loc, nil, "Tus-Resumable", "1.0.0")
+	off, err := strconv.Atoi(r.Header.Get("Upload-Offset"))
+	if err != nil || off <= 0 || off >= len(want) {
+		t.Fatalf("HEAD after the restart: Upload-Offset %q, want part of the %d bytes", r.Header.Get("Upload-Offset"), len(want))
+	}
+	r = creator.must(t, http.StatusNoContent, "PATCH", loc, want[off:], "Tus-Resumable", "1.0.0",
+		"Content-Type", "application/offset+octet-stream", "Upload-Offset", strconv.Itoa(off))
+	vid := r.Header.Get("Upload-Video-Id")
+	if vid == "" {
+		t.Fatalf("the completing PATCH named no video: %v", r.Header)
+	}
+	var key string
+	if err := e.DB.QueryRow(ctx, `SELECT original_key FROM videos WHERE public_id = $1`, vid).Scan(&key); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := e.Bucket.Store.Get(ctx, key, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha256.Sum256(got) != sha256.Sum256(want) {
+		t.Fatalf("the resumed upload stored %d bytes that differ from the %d sent", len(got), len(want))
+	}
+	took := waitStatus(t, ctx, e.DB, vid, "ready", 2*time.Minute)
+
+	// The simple uploads left no row; the sweep removes what they stored.
+	if n := e.count(t, `SELECT count(*) FROM videos`); n != 1 {
+		t.Fatalf("%d video rows, want only the resumed upload's", n)
+	}
+	if n := e.count(t, `SELECT count(*) FROM upload_sessions`); n != 0 {
+		t.Fatalf("%d upload sessions left after the upload finished", n)
+	}
+	left, err := e.Bucket.Store.Multipart().OpenUploads(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	swept := e.sweep(t)
+	rep := checkNoOrphans(t, ctx, e.Bucket, e.DB)
+	t.Logf("faults injected: %d SIGKILLs; tus resumed at byte %d of %d, identical bytes, ready %v after completion; sweep removed %d orphans (%d incomplete multipart uploads); bucket: %d objects, %d incomplete multipart uploads, all referenced",
+		kills, off, len(want), took.Round(time.Millisecond), swept, len(left), rep.Objects, rep.Multiparts)
+	// Upload 1 left an incomplete multipart upload, upload 2 an object.
+	if len(left) != 1 || swept != 2 {
+		t.Fatalf("%d incomplete uploads before the sweep, %d removed; want upload 1's incomplete upload and upload 2's original", len(left), swept)
+	}
+	p.stop()
+}
