@@ -117,6 +117,7 @@ func renderMarkdown(rep *report) string {
 	fmt.Fprintf(&b, "- Redis: %s\n", orUnknown(m.Redis))
 	fmt.Fprintf(&b, "- Object storage: %s\n", rep.Storage)
 	fmt.Fprintf(&b, "- Sizes: %s\n", sizesLine(rep))
+	fmt.Fprintf(&b, "- Load average (1, 5, 15 min; the machine is shared): %s at the start, %s at the end\n", rep.LoadAvg[0], rep.LoadAvg[1])
 	fmt.Fprintf(&b, "- Command: `%s`; the whole run took %s\n\n", rep.Command, rep.Elapsed.Round(1e9))
 	b.WriteString("| path | figure | UCC median (min–max) | baseline in the same run, median (min–max) | ratio |\n")
 	b.WriteString("|---|---|---|---|---|\n")

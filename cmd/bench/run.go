@@ -50,6 +50,7 @@ type report struct {
 	Elapsed  time.Duration
 	Command  string
 	Warnings []string
+	LoadAvg  [2]string // /proc/loadavg at the start and the end
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -64,6 +65,7 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) (*report, 
 	started := time.Now()
 	b := &bench{opts: opts, out: stderr, svc: servicesFromEnv()}
 	rep := &report{Date: started.UTC(), Sizes: opts.Size, Conns: opts.Conns, Command: commandLine()}
+	rep.LoadAvg[0] = loadAvg()
 	defer b.cleanup()
 	if err := b.setup(ctx); err != nil {
 		return nil, err
@@ -109,6 +111,7 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) (*report, 
 		}
 	}
 	rep.Elapsed = time.Since(started)
+	rep.LoadAvg[1] = loadAvg()
 	table := renderTable(rep)
 	fmt.Fprint(stdout, table)
 	if opts.Out != "-" {
@@ -125,6 +128,19 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) (*report, 
 		return rep, fmt.Errorf("rows failed: %s", strings.Join(failed, ", "))
 	}
 	return rep, nil
+}
+
+// loadAvg is the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func commandLine() string {
