@@ -144,6 +144,8 @@ func newUCC(t *testing.T, env map[string]string) *uccProc {
 		"UCC_SECRET_KEY": "fault-test-secret-0123456789abcdef", "UCC_LOG_FORMAT": "text", "UCC_LOG_LEVEL": "warn",
 		"UCC_SHUTDOWN_TIMEOUT": "10s", "UCC_WORKERS": "1", "UCC_DATABASE_MAX_CONNS": "10",
 		"UCC_VIEW_MIN_WATCH": "0s", "UCC_VIEW_IP_HOURLY_CAP": "0", "UCC_VIEW_FLUSH_INTERVAL": "300ms",
+		// Every simulated user signs up from 127.0.0.1.
+		"UCC_SIGNUP_RATE_LIMIT": "0",
 	}
 	for k, v := range env {
 		vars[k] = v
