@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ucc-video/ucc/internal/accounts"
@@ -271,19 +272,45 @@ type Limiter interface {
 type Config struct {
 	CommentLimit  int64         // comments a user may post per CommentWindow
 	CommentWindow time.Duration // rate-limit window
+	// TrendingTTL is how long a computed trending page is reused: ranking
+	// sums a week of daily buckets, far too much work for every home page
+	// view. 0 computes it every time.
+	TrendingTTL time.Duration
 }
 
 // DefaultConfig is 10 comments per minute per user.
-func DefaultConfig() Config { return Config{CommentLimit: 10, CommentWindow: time.Minute} }
+func DefaultConfig() Config {
+	return Config{CommentLimit: 10, CommentWindow: time.Minute, TrendingTTL: time.Minute}
+}
 
 // Service is the community domain service.
 type Service struct {
-	store   Store
-	videos  *videos.Service
-	limiter Limiter
-	cfg     Config
-	now     func() time.Time
+	store    Store
+	videos   *videos.Service
+	limiter  Limiter
+	cfg      Config
+	now      func() time.Time
+	trending trendingCache
 }
+
+// trendingCache keeps computed trending pages for Config.TrendingTTL.
+type trendingCache struct {
+	mu      sync.Mutex // held while a page is computed, so a burst computes it once
+	entries map[trendingKey]trendingEntry
+}
+
+type trendingKey struct {
+	since         time.Time
+	offset, limit int
+}
+
+type trendingEntry struct {
+	at     time.Time
+	videos []videos.Video
+}
+
+// maxTrendingEntries bounds the cache; it is emptied when full.
+const maxTrendingEntries = 256
 
 // NewService returns a Service. now is injected so tests need no sleeps.
 func NewService(store Store, vids *videos.Service, limiter Limiter, cfg Config, now func() time.Time) *Service {
@@ -363,11 +390,41 @@ func (s *Service) Trending(ctx context.Context, cur Cursor, limit int) (VideoPag
 	limit = ClampLimit(limit)
 	today := s.now().UTC().Truncate(24 * time.Hour)
 	since := today.AddDate(0, 0, -(TrendingDays - 1))
-	vs, err := s.store.TrendingVideos(ctx, since, cur.Offset, limit+1)
+	vs, err := s.trendingVideos(ctx, since, cur.Offset, limit+1)
 	if err != nil {
 		return VideoPage{}, err
 	}
 	return s.offsetPage(ctx, vs, cur.Offset, limit)
+}
+
+// trendingVideos is store.TrendingVideos through the cache. It returns a
+// copy the caller may change (URLs are filled in per request).
+func (s *Service) trendingVideos(ctx context.Context, since time.Time, offset, limit int) ([]videos.Video, error) {
+	if s.cfg.TrendingTTL <= 0 {
+		return s.store.TrendingVideos(ctx, since, offset, limit)
+	}
+	c := &s.trending
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := trendingKey{since, offset, limit}
+	e, ok := c.entries[key]
+	if !ok || s.now().Sub(e.at) >= s.cfg.TrendingTTL {
+		vs, err := s.store.TrendingVideos(ctx, since, offset, limit)
+		if err != nil {
+			return nil, err
+		}
+		if c.entries == nil || len(c.entries) >= maxTrendingEntries {
+			c.entries = make(map[trendingKey]trendingEntry)
+		}
+		e = trendingEntry{at: s.now(), videos: vs}
+		c.entries[key] = e
+	}
+	out := make([]videos.Video, len(e.videos))
+	for i, v := range e.videos {
+		v.Renditions = append([]videos.Rendition(nil), v.Renditions...)
+		out[i] = v
+	}
+	return out, nil
 }
 
 // List lists public videos by sort (recent or trending).

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -790,5 +791,46 @@ func TestWatchThreadShownOnce(t *testing.T) {
 	}
 	if !strings.Contains(page, fmt.Sprintf(`id="c%d"`, other.Comment.ID)) {
 		t.Error("the other comments are gone while a thread is open")
+	}
+}
+
+// TestTrendingCached: the trending ranking is reused for TrendingTTL (it
+// sums a week of buckets) and recomputed after it.
+func TestTrendingCached(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Date(2025, 3, 20, 15, 0, 0, 0, time.UTC).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
+	ts := newCommunityServer(t, &community.Config{CommentLimit: 10, CommentWindow: time.Minute, TrendingTTL: time.Minute}, clock).start()
+	_, uid := ts.user("trend@example.com", accounts.RoleCreator)
+	ch := ts.seedChannel(uid, "trender", "T", "")
+	a, pubA := ts.seedVideo(seedVideo{Channel: ch, Creator: uid, Title: "A"})
+	b, pubB := ts.seedVideo(seedVideo{Channel: ch, Creator: uid, Title: "B"})
+	bucket := func(id int64, n int) {
+		if _, err := ts.db.Pool.Exec(context.Background(), `INSERT INTO video_views_daily (video_id, creator_id, day, views) VALUES ($1, $2, '2025-03-20', $3)
+			ON CONFLICT (video_id, day) DO UPDATE SET views = video_views_daily.views + excluded.views`, id, uid, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := func() string {
+		var p community.VideoPage
+		ts.do("GET", "/api/v1/videos?sort=trending", nil).JSON(t, &p)
+		if len(p.Videos) == 0 {
+			t.Fatal("trending is empty")
+		}
+		return p.Videos[0].PublicID
+	}
+	bucket(a, 10)
+	bucket(b, 5)
+	if got := first(); got != pubA {
+		t.Fatalf("trending starts with %s, want A", got)
+	}
+	bucket(b, 100)
+	now.Add(int64(30 * time.Second))
+	if got := first(); got != pubA {
+		t.Fatalf("within the TTL trending starts with %s, want the cached A", got)
+	}
+	now.Add(int64(31 * time.Second))
+	if got := first(); got != pubB {
+		t.Fatalf("after the TTL trending starts with %s, want B", got)
 	}
 }
