@@ -80,7 +80,7 @@ func seedCatalogue(ctx context.Context, pool *pgxpool.Pool, sz sizes) (catalogue
 					initcap(w.words[1 + g % cardinality(w.words)]) || ' and ' || w.words[1 + (g / 7) % cardinality(w.words)] || ' #' || g,
 					'Seeded video ' || g || ' about ' || w.words[1 + g % cardinality(w.words)] || '.',
 					'public', 'ready', 100, 120 + g % 600, 1280, 720,
-					'videos/' || `+publicIDSQL+` || '/original', 50000000, 'videos/' || `+publicIDSQL+` || '/thumb.jpg', (g * 7919) % 100000,
+					'videos/' || `+publicIDSQL+` || '/original', 50000000, 'videos/' || `+publicIDSQL+` || '/thumb.jpg', (g::bigint * 7919) % 100000,
 					now() - make_interval(days => g % 30, secs => g % 86400), now(),
 					now() - make_interval(days => g % 30, secs => g % 86400)
 				FROM generate_series(1, $5::int) g, w
