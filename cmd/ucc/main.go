@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -95,7 +94,6 @@ func printUsage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun `ucc <command> --help` for a command's flags. Configuration comes from UCC_* environment variables:")
 	specs := config.Specs()
-	sort.SliceStable(specs, func(i, j int) bool { return false })
 	for _, s := range specs {
 		def := s.Default
 		if def == "" {
