@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	goredis "github.com/redis/go-redis/v9"
@@ -74,6 +75,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	var srv *http.Server
 	errc := make(chan error, 1)
 	if *role != "worker" {
+		gin.SetMode(gin.ReleaseMode) // process-wide: no debug route listing on stdout
 		handler, err := app.webServer(cfg)
 		if err != nil {
 			return err

@@ -161,7 +161,7 @@ func (s *Service) React(ctx context.Context, u *accounts.User, publicID string, 
 	}
 	st, err := s.store.React(ctx, u.ID, v.ID, r)
 	if errors.Is(err, errs.ErrNotFound) {
-		return ReactionState{}, errs.New(errs.ErrNotFound, "video_not_found", "no such video")
+		return ReactionState{}, videos.ErrNotFound
 	}
 	return st, err
 }

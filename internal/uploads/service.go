@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/objects"
 	"github.com/ucc-video/ucc/internal/videos"
@@ -102,7 +103,7 @@ func (s *Service) Create(ctx context.Context, creatorID int64, length int64, met
 		return Session{}, errs.Invalid("empty_file", "the file is empty (0 bytes); pick a video file")
 	case s.cfg.MaxBytes > 0 && length > s.cfg.MaxBytes:
 		return Session{}, errs.New(errs.ErrTooLarge, "too_large", "the file is too large: %s, and the largest upload allowed is %s",
-			FormatBytes(length), FormatBytes(s.cfg.MaxBytes))
+			bytesize.Format(length), bytesize.Format(s.cfg.MaxBytes))
 	}
 	clean, err := cleanMetadata(meta)
 	if err != nil {
@@ -128,7 +129,7 @@ func (s *Service) Create(ctx context.Context, creatorID int64, length int64, met
 	if err == nil && !ok {
 		left := max(s.cfg.QuotaBytes-used, 0)
 		err = errs.New(errs.ErrTooLarge, "quota_exceeded", "quota exceeded: this file needs %s but only %s of your %s storage quota is left",
-			FormatBytes(length), FormatBytes(left), FormatBytes(s.cfg.QuotaBytes))
+			bytesize.Format(length), bytesize.Format(left), bytesize.Format(s.cfg.QuotaBytes))
 	}
 	if err != nil {
 		if aerr := s.parts.Abort(context.WithoutCancel(ctx), key, mpID); aerr != nil {

@@ -17,11 +17,10 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/objects"
 )
-
-var errNoVideo = errs.New(errs.ErrNotFound, "video_not_found", "no such video")
 
 // MyVideos lists u's videos (every status and visibility), newest first.
 func (s *Service) MyVideos(ctx context.Context, u *accounts.User) ([]Video, error) {
@@ -51,16 +50,16 @@ func (s *Service) owned(ctx context.Context, c *creator, publicID string, u *acc
 		return Video{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
 	}
 	if !ValidPublicID(publicID) {
-		return Video{}, errNoVideo
+		return Video{}, ErrNotFound
 	}
 	v, err := s.store.VideoByPublicID(ctx, publicID)
 	if errors.Is(err, errs.ErrNotFound) {
-		return Video{}, errNoVideo
+		return Video{}, ErrNotFound
 	} else if err != nil {
 		return Video{}, err
 	}
 	if !v.CanView(u) {
-		return Video{}, errNoVideo
+		return Video{}, ErrNotFound
 	}
 	if !v.IsOwner(u) {
 		return Video{}, ErrNotOwner
@@ -133,7 +132,7 @@ func (s *Service) ReplaceThumbnail(ctx context.Context, publicID string, u *acco
 		return Video{}, err
 	}
 	if len(data) > MaxThumbnailBytes {
-		return Video{}, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", FormatBytes(MaxThumbnailBytes))
+		return Video{}, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", bytesize.Format(MaxThumbnailBytes))
 	}
 	if len(data) == 0 {
 		return Video{}, errs.Invalid("empty_file", "the thumbnail file is empty")

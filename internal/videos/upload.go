@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/objects"
 )
@@ -57,6 +58,12 @@ type FinishedUpload struct {
 	Description string
 	Visibility  Visibility
 }
+
+// ErrInterrupted is a simple upload whose request broke off, or whose
+// multipart body is malformed, before the file was complete. The error that
+// wraps it also wraps the stream's own failure (an *http.MaxBytesError past
+// the body cap, a timeout).
+var ErrInterrupted = errs.Invalid("upload_interrupted", "the upload was interrupted or the multipart body is malformed; nothing was saved")
 
 // Upload is one simple (single-request) upload: BeginUpload, Store the
 // file, Finish with the fields; Abort (deferred) removes the object of an
@@ -129,7 +136,7 @@ func (c *creator) quotaLeft(ctx context.Context, creatorID int64) (int64, error)
 		return 0, err
 	}
 	if used >= c.QuotaBytes {
-		return 0, errs.New(errs.ErrForbidden, "quota_exceeded", "storage quota exceeded: your videos use %s of your %s quota; delete some to upload more", FormatBytes(used), FormatBytes(c.QuotaBytes))
+		return 0, errs.New(errs.ErrForbidden, "quota_exceeded", "storage quota exceeded: your videos use %s of your %s quota; delete some to upload more", bytesize.Format(used), bytesize.Format(c.QuotaBytes))
 	}
 	return c.QuotaBytes - used, nil
 }
@@ -159,7 +166,7 @@ func (up *Upload) Store(ctx context.Context, r io.Reader) error {
 	if cr.err != nil {
 		err = cr.err
 	} else if cr.readErr != nil {
-		err = fmt.Errorf("reading the upload: %w", cr.readErr)
+		err = fmt.Errorf("%w: %w", ErrInterrupted, cr.readErr)
 	}
 	if err != nil {
 		up.Abort(ctx)
@@ -218,7 +225,7 @@ func (s *Service) CreateFromUpload(ctx context.Context, in FinishedUpload) (Vide
 		return fail(err)
 	}
 	if in.Size > c.MaxUploadBytes {
-		return fail(errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", FormatBytes(c.MaxUploadBytes)))
+		return fail(errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(c.MaxUploadBytes)))
 	}
 	meta := UploadMeta{Title: in.Title, Description: in.Description, Visibility: string(in.Visibility)}
 	return s.createFromObject(ctx, c, in.CreatorID, ch, NewPublicID(), in.ObjectKey, in.Size, meta, permanent)
@@ -298,7 +305,7 @@ func (cr *capReader) Read(p []byte) (int, error) {
 	}
 	switch {
 	case cr.n > cr.max:
-		cr.err = errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", FormatBytes(cr.max))
+		cr.err = errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(cr.max))
 	case cr.quota >= 0 && cr.n > cr.quota:
 		cr.err = ErrQuota
 	}
@@ -308,29 +315,11 @@ func (cr *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// FormatBytes renders n as "1.5 GiB".
-func FormatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	s := fmt.Sprintf("%.1f", float64(n)/float64(div))
-	if len(s) > 2 && s[len(s)-2:] == ".0" {
-		s = s[:len(s)-2]
-	}
-	return s + " " + string("KMGTPE"[exp]) + "iB"
-}
-
 // TooLarge is the error for a body past MaxBytes: quota_exceeded when the
 // quota left is the tighter limit, else file_too_large.
 func (up *Upload) TooLarge() error {
 	if up.quotaLeft >= 0 && up.quotaLeft < up.c.MaxUploadBytes {
 		return ErrQuota
 	}
-	return errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", FormatBytes(up.c.MaxUploadBytes))
+	return errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(up.c.MaxUploadBytes))
 }

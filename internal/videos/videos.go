@@ -191,23 +191,27 @@ func (s *Service) Media() *Media { return s.media }
 // may not see is reported as not found, so private ids are not confirmed.
 func (s *Service) Get(ctx context.Context, publicID string, viewer *accounts.User) (Video, error) {
 	if !ValidPublicID(publicID) {
-		return Video{}, errs.New(errs.ErrNotFound, "video_not_found", "no such video")
+		return Video{}, ErrNotFound
 	}
 	v, err := s.store.VideoByPublicID(ctx, publicID)
 	if err != nil {
 		if errors.Is(err, errs.ErrNotFound) {
-			return Video{}, errs.New(errs.ErrNotFound, "video_not_found", "no such video")
+			return Video{}, ErrNotFound
 		}
 		return Video{}, err
 	}
 	if !v.CanView(viewer) {
-		return Video{}, errs.New(errs.ErrNotFound, "video_not_found", "no such video")
+		return Video{}, ErrNotFound
 	}
 	if err := s.media.Fill(ctx, &v); err != nil {
 		return Video{}, err
 	}
 	return v, nil
 }
+
+// ErrNotFound is a video that does not exist or that the requester may not
+// see: the two are told apart by no one, so private ids are not confirmed.
+var ErrNotFound = errs.New(errs.ErrNotFound, "video_not_found", "no such video")
 
 // ValidPublicID reports whether id has the form of a public video id.
 func ValidPublicID(id string) bool {

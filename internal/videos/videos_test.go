@@ -76,11 +76,3 @@ func TestValidateHandle(t *testing.T) {
 		}
 	}
 }
-
-func TestFormatBytes(t *testing.T) {
-	for n, want := range map[int64]string{500: "500 bytes", 5 << 20: "5 MiB", 8 << 30: "8 GiB", 1536: "1.5 KiB"} {
-		if got := FormatBytes(n); got != want {
-			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}

@@ -35,7 +35,7 @@ func BenchmarkWatchPage1000Comments(b *testing.B) {
 		b.Fatal(err)
 	}
 	acfg := accounts.DefaultConfig()
-	acfg.PasswordParams = accounts.FastPasswordParams
+	acfg.PasswordParams = accounts.FastPasswordParams()
 	users := postgres.NewUsers(db)
 	acc := accounts.NewService(users, uccredis.NewLimiter(rdb, prefix, "login"), acfg, time.Now)
 	vs := videos.NewService(postgres.NewVideos(db), videos.NewMedia(st, time.Hour), nil)

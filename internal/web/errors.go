@@ -17,6 +17,21 @@ import (
 
 var errNoRoute = errs.New(errs.ErrNotFound, "not_found", "there is nothing at this address")
 
+// protocolError is a refusal of the HTTP exchange itself rather than of
+// what it asks a domain for: a body that arrived too slowly (408), a tus
+// client speaking another protocol version (412). The errs kinds have no
+// such statuses, so the error carries its own; classify reads it like any
+// other error.
+type protocolError struct {
+	status        int
+	code, message string
+}
+
+func (e *protocolError) Error() string { return e.message }
+
+// errBodyTimeout is a body that did not arrive within its deadline (408).
+var errBodyTimeout = &protocolError{http.StatusRequestTimeout, "request_timeout", "the request body arrived too slowly; send it again"}
+
 // apiError is the body of every JSON error: {"error": {"code", "message"}}.
 type apiError struct {
 	Error apiErrorBody `json:"error"`
@@ -35,11 +50,12 @@ func classify(err error) (status int, code, msg string, unexpected bool) {
 		code, msg = e.Code, e.Message
 	}
 	var maxErr *http.MaxBytesError
+	var pe *protocolError
 	switch {
 	case errors.As(err, &maxErr):
 		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"
-	case errors.Is(err, errBodyTimeout):
-		status, code, msg = http.StatusRequestTimeout, "request_timeout", "the request body arrived too slowly; send it again"
+	case errors.As(err, &pe):
+		status, code, msg = pe.status, pe.code, pe.message
 	case errors.Is(err, errs.ErrInvalid):
 		status = http.StatusBadRequest
 	case errors.Is(err, errs.ErrNotFound):

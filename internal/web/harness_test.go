@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ucc-video/ucc/internal/accounts"
@@ -22,6 +24,12 @@ import (
 	"github.com/ucc-video/ucc/storage/redis/redistest"
 	"github.com/ucc-video/ucc/templates"
 )
+
+// TestMain runs the tests with gin in release mode, as cmd/ucc sets it.
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode)
+	os.Exit(m.Run())
+}
 
 // testServer is a real Server on a fresh database and Redis prefix, behind
 // an httptest server. Feature tests extend deps before calling start.
@@ -40,7 +48,7 @@ func newTestServer(t *testing.T) *testServer {
 	db := pgtest.DB(t)
 	rdb, prefix := redistest.Client(t)
 	acfg := accounts.DefaultConfig()
-	acfg.PasswordParams = accounts.FastPasswordParams
+	acfg.PasswordParams = accounts.FastPasswordParams()
 	acfg.LoginLimit = 5
 	acfg.SignupLimit = 0 // off: tests sign up freely; TestSignupRateLimitPerIP turns it on
 	acc := accounts.NewService(postgres.NewUsers(db), uccredis.NewLimiter(rdb, prefix, "login"), acfg, time.Now)

@@ -61,9 +61,6 @@ func NewHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// errBodyTimeout is a body that did not arrive within its deadline (408).
-var errBodyTimeout = errors.New("request body read timed out")
-
 // bodyGuard enforces the body rules before any handler runs. Outside the
 // upload routes it reads the whole body into memory, at most maxBodyBytes
 // (413) within the body read timeout (408), and refuses form fields that are

@@ -200,7 +200,7 @@ func TestSignupRateLimitPerIP(t *testing.T) {
 	ts := newTestServer(t)
 	rdb, prefix := redistest.Client(t)
 	acfg := accounts.DefaultConfig()
-	acfg.PasswordParams = accounts.FastPasswordParams
+	acfg.PasswordParams = accounts.FastPasswordParams()
 	if acfg.SignupLimit != 10 {
 		t.Fatalf("default sign-up limit %d, want 10 an hour", acfg.SignupLimit)
 	}

@@ -75,7 +75,6 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(cfg Config, deps Deps) (*Server, error) {
-	gin.SetMode(gin.ReleaseMode)
 	r, err := newRenderer(deps.Templates)
 	if err != nil {
 		return nil, err

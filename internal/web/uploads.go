@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/uploads"
 )
@@ -42,12 +43,15 @@ func (s *Server) tusHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// tusResumable refuses requests for another protocol version (412).
+// errTusVersion refuses a tus request for another protocol version (412).
+var errTusVersion = &protocolError{http.StatusPreconditionFailed, "tus_version",
+	"this endpoint speaks tus " + uploads.TusVersion + "; send the header Tus-Resumable: " + uploads.TusVersion}
+
+// tusResumable refuses requests for another protocol version.
 func (s *Server) tusResumable(c *gin.Context) {
 	if v := c.GetHeader("Tus-Resumable"); v != uploads.TusVersion {
 		c.Header("Tus-Version", uploads.TusVersion)
-		c.AbortWithStatusJSON(http.StatusPreconditionFailed, apiError{apiErrorBody{Code: "tus_version",
-			Message: "this endpoint speaks tus " + uploads.TusVersion + "; send the header Tus-Resumable: " + uploads.TusVersion}})
+		s.fail(c, errTusVersion)
 	}
 }
 
@@ -196,6 +200,6 @@ func (s *Server) uploadPage(c *gin.Context) {
 	}
 	s.htmlPage(c, http.StatusOK, "upload", Page{Title: "Upload a video", Data: gin.H{
 		"MaxBytes": s.deps.Uploads.MaxBytes(),
-		"MaxSize":  uploads.FormatBytes(s.deps.Uploads.MaxBytes()),
+		"MaxSize":  bytesize.Format(s.deps.Uploads.MaxBytes()),
 	}})
 }

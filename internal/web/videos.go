@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/videos"
 )
@@ -80,7 +82,7 @@ func (s *Server) apiUploadVideo(c *gin.Context) {
 		switch part.FormName() {
 		case "file":
 			if err := up.Store(c, part); err != nil {
-				s.fail(c, uploadBodyError(err, up))
+				s.fail(c, tooLargeBody(err, up))
 				return
 			}
 		case "title", "description", "visibility":
@@ -135,16 +137,22 @@ func multipartBoundary(c *gin.Context) (string, error) {
 	return params["boundary"], nil
 }
 
-// uploadBodyError explains a failure while reading the request body.
+// uploadBodyError explains a failure of the multipart reader (the framing,
+// or the client's stream under it): the body cap passed, or the upload
+// interrupted or malformed.
 func uploadBodyError(err error, up *videos.Upload) error {
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &maxErr):
-		return up.TooLarge()
-	case errors.Is(err, errs.ErrTooLarge), errors.Is(err, errs.ErrInvalid), errors.Is(err, errs.ErrUnavailable):
+	if err = tooLargeBody(err, up); errors.Is(err, errs.ErrTooLarge) || errors.Is(err, errs.ErrInvalid) {
 		return err
-	case errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "multipart"):
-		return errs.Invalid("upload_interrupted", "the upload was interrupted or the multipart body is malformed; nothing was saved")
+	}
+	return fmt.Errorf("%w: %w", videos.ErrInterrupted, err)
+}
+
+// tooLargeBody turns a read past the request's body cap into the upload's
+// size error (file_too_large or quota_exceeded); other errors pass as they are.
+func tooLargeBody(err error, up *videos.Upload) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return up.TooLarge()
 	}
 	return err
 }
@@ -201,7 +209,7 @@ func (s *Server) apiPutThumbnail(c *gin.Context) {
 func thumbnailReader(c *gin.Context) (io.Reader, error) {
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, videos.MaxThumbnailBytes+64<<10)
 	if c.Request.ContentLength > videos.MaxThumbnailBytes+64<<10 {
-		return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", videos.FormatBytes(videos.MaxThumbnailBytes))
+		return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", bytesize.Format(videos.MaxThumbnailBytes))
 	}
 	mt, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if mt != "multipart/form-data" {
@@ -213,7 +221,7 @@ func thumbnailReader(c *gin.Context) (io.Reader, error) {
 		if err != nil {
 			var maxErr *http.MaxBytesError
 			if errors.As(err, &maxErr) {
-				return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", videos.FormatBytes(videos.MaxThumbnailBytes))
+				return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", bytesize.Format(videos.MaxThumbnailBytes))
 			}
 			return nil, errs.Invalid("missing_file", "the form has no image file")
 		}

@@ -205,7 +205,7 @@ func TestRevenueUSDTiesThresholdAndCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 6 || strings.Join(recs[0], ",") != strings.Join(revenue.CSVColumns, ",") {
+	if len(recs) != 6 || strings.Join(recs[0], ",") != strings.Join(revenue.CSVColumns(), ",") {
 		t.Fatalf("csv: %q", recs)
 	}
 	col := map[string]int{}
