@@ -162,7 +162,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout, Log: log.With("component", "videos")})
 	a.community = community.NewService(postgres.NewCommunity(a.db), a.videos,
 		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), community.DefaultConfig(), time.Now)
-	if a.uploads, err = openUploads(cfg, log, a.db, a.store, uploadFinisher{videos: a.videos}); err != nil {
+	if a.uploads, err = openUploads(cfg, log, a.db, a.store, a.videos); err != nil {
 		a.close()
 		return nil, err
 	}

@@ -109,10 +109,8 @@ func (s *Service) Create(ctx context.Context, creatorID int64, length int64, met
 	if err != nil {
 		return Session{}, err
 	}
-	if p, ok := s.fin.(Preflighter); ok {
-		if err := p.PreflightUpload(ctx, creatorID); err != nil {
-			return Session{}, err
-		}
+	if err := s.fin.PreflightUpload(ctx, creatorID); err != nil {
+		return Session{}, err
 	}
 	id := randomID(18)
 	key := "originals/" + randomID(16)
@@ -445,7 +443,7 @@ func (s *Service) finish(ctx context.Context, sess Session) (string, error) {
 		s.discard(ctx, sess)
 		return "", fmt.Errorf("uploads: %s assembled to %d bytes, want %d", sess.ObjectKey, info.Size, sess.Length)
 	}
-	vid, err := s.fin.FinishUpload(ctx, Finished{
+	v, err := s.fin.CreateFromUpload(ctx, videos.FinishedUpload{
 		CreatorID: sess.CreatorID, ObjectKey: sess.ObjectKey, Size: sess.Length,
 		Title: sess.Metadata["title"], Description: sess.Metadata["description"],
 		Visibility: videos.Visibility(sess.Metadata["visibility"]),
@@ -461,7 +459,7 @@ func (s *Service) finish(ctx context.Context, sess Session) (string, error) {
 	if err := s.store.Delete(ctx, sess.ID); err != nil {
 		s.log.ErrorContext(ctx, "upload: deleting a finished session", "id", sess.ID, "err", err)
 	}
-	return vid, nil
+	return v.PublicID, nil
 }
 
 // discard removes a rejected upload: its object, parts, tail and row.

@@ -48,8 +48,9 @@ func (m UploadMeta) validate() (title, desc string, vis Visibility, err error) {
 	return
 }
 
-// FinishedUpload is a completed upload (e.g. by the resumable protocol)
-// whose bytes are already in object storage at ObjectKey.
+// FinishedUpload is a completed resumable upload (internal/uploads hands it
+// over through uploads.Finisher) whose bytes are already in object storage
+// at ObjectKey.
 type FinishedUpload struct {
 	CreatorID   int64
 	ObjectKey   string
@@ -109,8 +110,7 @@ var errNoChannel = errs.New(errs.ErrForbidden, "no_channel", "open a channel bef
 
 // PreflightUpload refuses a resumable upload before any byte is sent when
 // the creator has no channel or has used up their quota: the same checks
-// BeginUpload makes for a simple upload (the serve wiring's tus finisher
-// implements uploads.Preflighter with it).
+// BeginUpload makes for a simple upload (uploads.Finisher).
 func (s *Service) PreflightUpload(ctx context.Context, creatorID int64) error {
 	c, err := s.creatorDeps()
 	if err != nil {

@@ -138,24 +138,12 @@ func authzServer(t *testing.T) (*testServer, *fs.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.deps.Uploads = uploads.NewService(postgres.NewUploads(ts.db), mp, st, tusFinisher{&recordingFinisher{objs: st}, vs},
+	ts.deps.Uploads = uploads.NewService(postgres.NewUploads(ts.db), mp, st, &recordingFinisher{objs: st, videos: vs},
 		uploads.Config{MaxBytes: 1 << 30, Log: ts.deps.Log}, time.Now)
 	ts.withViews(rdb, prefix)
 	ts.deps.ViewCounts = ts.deps.Views
 	ts.deps.Revenue = revenue.NewService(postgres.NewRevenue(ts.db), time.Now)
 	return ts.start(), st
-}
-
-// tusFinisher is the serve wiring's tus finisher as far as authorization
-// goes: an upload is refused at creation unless the creator may upload
-// (videos.Service.PreflightUpload); completed files are only recorded.
-type tusFinisher struct {
-	*recordingFinisher
-	videos *videos.Service
-}
-
-func (f tusFinisher) PreflightUpload(ctx context.Context, creatorID int64) error {
-	return f.videos.PreflightUpload(ctx, creatorID)
 }
 
 // newAuthzWorld seeds users of every role, channels, videos of every

@@ -45,7 +45,7 @@ type recordingFinisher struct {
 	objs   objects.Store
 	videos *videos.Service // the real preflight: a channel and quota left
 	mu     sync.Mutex
-	got    []uploads.Finished
+	got    []videos.FinishedUpload
 }
 
 // PreflightUpload applies the real rule (videos.Service.PreflightUpload).
@@ -53,33 +53,34 @@ func (f *recordingFinisher) PreflightUpload(ctx context.Context, creatorID int64
 	return f.videos.PreflightUpload(ctx, creatorID)
 }
 
-func (f *recordingFinisher) FinishUpload(ctx context.Context, in uploads.Finished) (string, error) {
+// CreateFromUpload accepts a file that starts with videoMagic.
+func (f *recordingFinisher) CreateFromUpload(ctx context.Context, in videos.FinishedUpload) (videos.Video, error) {
 	info, err := f.objs.Stat(ctx, in.ObjectKey)
 	if err != nil {
-		return "", err
+		return videos.Video{}, err
 	}
 	if info.Size != in.Size {
-		return "", fmt.Errorf("object has %d bytes, finisher told %d", info.Size, in.Size)
+		return videos.Video{}, fmt.Errorf("object has %d bytes, finisher told %d", info.Size, in.Size)
 	}
 	rc, _, err := f.objs.Get(ctx, in.ObjectKey, 0, int64(len(videoMagic)))
 	if err != nil {
-		return "", err
+		return videos.Video{}, err
 	}
 	head, _ := io.ReadAll(rc)
 	rc.Close()
 	if !bytes.Equal(head, videoMagic) {
-		return "", errs.New(errs.ErrUnsupported, "not_a_video", "this file is not a video we can read")
+		return videos.Video{}, errs.New(errs.ErrUnsupported, "not_a_video", "this file is not a video we can read")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.got = append(f.got, in)
-	return fmt.Sprintf("vid%08d", len(f.got)), nil
+	return videos.Video{PublicID: fmt.Sprintf("vid%08d", len(f.got))}, nil
 }
 
-func (f *recordingFinisher) calls() []uploads.Finished {
+func (f *recordingFinisher) calls() []videos.FinishedUpload {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]uploads.Finished(nil), f.got...)
+	return append([]videos.FinishedUpload(nil), f.got...)
 }
 
 // clock is an injectable time source.
