@@ -156,17 +156,19 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	acfg.LoginLimit = cfg.LoginRateLimit
 	acfg.SignupLimit = cfg.SignupRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
-	vstore := postgres.NewVideos(a.db)
-	a.videos = videos.NewService(vstore, videos.NewMedia(a.store, 6*time.Hour), time.Now)
-	a.videos.EnableCreator(videos.CreatorConfig{Store: vstore, Objects: a.store, MaxUploadBytes: cfg.UploadMaxBytes,
-		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout, Log: log.With("component", "videos")})
+	a.views = openViews(ctx, cfg, a)
+	if a.videos, err = videos.NewService(videos.Config{Store: postgres.NewVideos(a.db), Objects: a.store, Views: a.views.service,
+		Log: log.With("component", "videos"), Now: time.Now, MediaURLTTL: 6 * time.Hour, MaxUploadBytes: cfg.UploadMaxBytes,
+		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout}); err != nil {
+		a.close()
+		return nil, err
+	}
 	a.community = community.NewService(postgres.NewCommunity(a.db), a.videos,
 		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), community.DefaultConfig(), time.Now)
 	if a.uploads, err = openUploads(cfg, log, a.db, a.store, a.videos); err != nil {
 		a.close()
 		return nil, err
 	}
-	a.views = openViews(ctx, cfg, a)
 	a.revenue = revenue.NewService(postgres.NewRevenue(a.db), time.Now)
 	return a, nil
 }
@@ -257,17 +259,17 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		BaseURL: cfg.BaseURL, SecretKey: cfg.SecretKey, CookieSecure: cfg.CookieSecure,
 		TrustedProxies: cfg.TrustedProxies, MediaOrigins: media, Version: version,
 	}, web.Deps{
-		Log:        a.log,
-		Accounts:   a.accounts,
-		Videos:     a.videos,
-		Community:  a.community,
-		Uploads:    a.uploads,
-		Views:      a.views.service,
-		ViewCounts: a.views.service,
-		Registry:   a.registry,
-		Templates:  templates.FS,
-		Static:     static.FS,
-		Revenue:    a.revenue,
+		Log:       a.log,
+		Now:       time.Now,
+		Accounts:  a.accounts,
+		Videos:    a.videos,
+		Community: a.community,
+		Uploads:   a.uploads,
+		Views:     a.views.service,
+		Registry:  a.registry,
+		Templates: templates.FS,
+		Static:    static.FS,
+		Revenue:   a.revenue,
 		ReadyChecks: []web.ReadyCheck{
 			{Name: "postgres", Check: a.db.Ping},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},

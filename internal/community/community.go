@@ -323,8 +323,8 @@ func NewService(store Store, vids *videos.Service, limiter Limiter, cfg Config, 
 	return &Service{store: store, videos: vids, limiter: limiter, cfg: cfg, now: now}
 }
 
-// fillThumbs sets thumbnail URLs of list videos.
-func (s *Service) fillThumbs(ctx context.Context, vs []videos.Video) error {
+// finishList sets the thumbnail URLs and the displayed view counts of list videos.
+func (s *Service) finishList(ctx context.Context, vs []videos.Video) error {
 	for i := range vs {
 		u, err := s.videos.Media().URL(ctx, vs[i].ThumbnailKey)
 		if err != nil {
@@ -335,6 +335,7 @@ func (s *Service) fillThumbs(ctx context.Context, vs []videos.Video) error {
 			vs[i].Renditions = []videos.Rendition{}
 		}
 	}
+	s.videos.ShowViews(ctx, vs)
 	return nil
 }
 
@@ -349,7 +350,7 @@ func (s *Service) keysetPage(ctx context.Context, vs []videos.Video, limit int, 
 	if p.Videos == nil {
 		p.Videos = []videos.Video{}
 	}
-	return p, s.fillThumbs(ctx, p.Videos)
+	return p, s.finishList(ctx, p.Videos)
 }
 
 // offsetPage finishes a ranked list fetched with limit+1 rows.
@@ -362,7 +363,7 @@ func (s *Service) offsetPage(ctx context.Context, vs []videos.Video, offset, lim
 	if p.Videos == nil {
 		p.Videos = []videos.Video{}
 	}
-	return p, s.fillThumbs(ctx, p.Videos)
+	return p, s.finishList(ctx, p.Videos)
 }
 
 func published(vs []videos.Video) func(int) time.Time {

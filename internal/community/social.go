@@ -123,7 +123,7 @@ func (s *Service) MoreFromChannel(ctx context.Context, v videos.Video, limit int
 			out = append(out, o)
 		}
 	}
-	return out, s.fillThumbs(ctx, out)
+	return out, s.finishList(ctx, out)
 }
 
 // Subscribe subscribes u to the channel (on) or unsubscribes; both are
@@ -155,7 +155,7 @@ func (s *Service) React(ctx context.Context, u *accounts.User, publicID string, 
 	if u == nil {
 		return ReactionState{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in to like videos")
 	}
-	v, err := s.videos.Get(ctx, publicID, u)
+	v, err := s.videos.Visible(ctx, publicID, u)
 	if err != nil {
 		return ReactionState{}, err
 	}

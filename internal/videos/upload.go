@@ -71,7 +71,6 @@ var ErrInterrupted = errs.Invalid("upload_interrupted", "the upload was interrup
 // upload that did not finish.
 type Upload struct {
 	s         *Service
-	c         *creator
 	creatorID int64
 	channel   Channel
 	publicID  string
@@ -84,25 +83,21 @@ type Upload struct {
 
 // BeginUpload checks that u may upload (has a channel, has quota left).
 func (s *Service) BeginUpload(ctx context.Context, u *accounts.User) (*Upload, error) {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return nil, err
-	}
 	if u == nil {
 		return nil, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
 	}
-	ch, err := c.store.ChannelByOwner(ctx, u.ID)
+	ch, err := s.store.ChannelByOwner(ctx, u.ID)
 	if errors.Is(err, errs.ErrNotFound) {
 		return nil, errNoChannel
 	} else if err != nil {
 		return nil, err
 	}
-	left, err := c.quotaLeft(ctx, u.ID)
+	left, err := s.quotaLeft(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
 	id := NewPublicID()
-	return &Upload{s: s, c: c, creatorID: u.ID, channel: ch, publicID: id, key: OriginalKey(id), quotaLeft: left}, nil
+	return &Upload{s: s, creatorID: u.ID, channel: ch, publicID: id, key: OriginalKey(id), quotaLeft: left}, nil
 }
 
 // errNoChannel refuses an upload by a user who has no channel yet.
@@ -112,42 +107,38 @@ var errNoChannel = errs.New(errs.ErrForbidden, "no_channel", "open a channel bef
 // the creator has no channel or has used up their quota: the same checks
 // BeginUpload makes for a simple upload (uploads.Finisher).
 func (s *Service) PreflightUpload(ctx context.Context, creatorID int64) error {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return err
-	}
-	if _, err := c.store.ChannelByOwner(ctx, creatorID); errors.Is(err, errs.ErrNotFound) {
+	if _, err := s.store.ChannelByOwner(ctx, creatorID); errors.Is(err, errs.ErrNotFound) {
 		return errNoChannel
 	} else if err != nil {
 		return err
 	}
-	_, err = c.quotaLeft(ctx, creatorID)
+	_, err := s.quotaLeft(ctx, creatorID)
 	return err
 }
 
 // quotaLeft returns the bytes the creator may still store (-1 unlimited);
 // a full quota is refused with 403.
-func (c *creator) quotaLeft(ctx context.Context, creatorID int64) (int64, error) {
-	if c.QuotaBytes <= 0 {
+func (s *Service) quotaLeft(ctx context.Context, creatorID int64) (int64, error) {
+	if s.cfg.QuotaBytes <= 0 {
 		return -1, nil
 	}
-	used, err := c.store.StorageUsed(ctx, creatorID)
+	used, err := s.store.StorageUsed(ctx, creatorID)
 	if err != nil {
 		return 0, err
 	}
-	if used >= c.QuotaBytes {
-		return 0, errs.New(errs.ErrForbidden, "quota_exceeded", "storage quota exceeded: your videos use %s of your %s quota; delete some to upload more", bytesize.Format(used), bytesize.Format(c.QuotaBytes))
+	if used >= s.cfg.QuotaBytes {
+		return 0, errs.New(errs.ErrForbidden, "quota_exceeded", "storage quota exceeded: your videos use %s of your %s quota; delete some to upload more", bytesize.Format(used), bytesize.Format(s.cfg.QuotaBytes))
 	}
-	return c.QuotaBytes - used, nil
+	return s.cfg.QuotaBytes - used, nil
 }
 
 // MaxBytes is the largest file this upload accepts (the size cap, or the
 // quota left when smaller).
 func (up *Upload) MaxBytes() int64 {
-	if up.quotaLeft >= 0 && up.quotaLeft < up.c.MaxUploadBytes {
+	if up.quotaLeft >= 0 && up.quotaLeft < up.s.cfg.MaxUploadBytes {
 		return up.quotaLeft
 	}
-	return up.c.MaxUploadBytes
+	return up.s.cfg.MaxUploadBytes
 }
 
 // PublicID is the id the video will have.
@@ -161,8 +152,8 @@ func (up *Upload) Store(ctx context.Context, r io.Reader) error {
 		return errs.Invalid("duplicate_file", "send exactly one file")
 	}
 	up.stored = true // from here on Abort deletes the key
-	cr := &capReader{r: r, max: up.c.MaxUploadBytes, quota: up.quotaLeft}
-	info, err := up.c.objs.Put(ctx, up.key, cr, -1, objects.PutOptions{ContentType: "application/octet-stream"})
+	cr := &capReader{r: r, max: up.s.cfg.MaxUploadBytes, quota: up.quotaLeft}
+	info, err := up.s.objs.Put(ctx, up.key, cr, -1, objects.PutOptions{ContentType: "application/octet-stream"})
 	if cr.err != nil {
 		err = cr.err
 	} else if cr.readErr != nil {
@@ -182,7 +173,7 @@ func (up *Upload) Finish(ctx context.Context, meta UploadMeta) (Video, error) {
 	if !up.stored {
 		return Video{}, errs.Invalid("missing_file", "the request has no file part named \"file\"")
 	}
-	v, err := up.s.createFromObject(ctx, up.c, up.creatorID, up.channel, up.publicID, up.key, up.size, meta, func(error) bool { return true })
+	v, err := up.s.createFromObject(ctx, up.creatorID, up.channel, up.publicID, up.key, up.size, meta, func(error) bool { return true })
 	up.done = true // createFromObject removed the object on failure
 	return v, err
 }
@@ -191,7 +182,7 @@ func (up *Upload) Finish(ctx context.Context, meta UploadMeta) (Video, error) {
 func (up *Upload) Abort(ctx context.Context) {
 	if up.stored && !up.done {
 		up.done = true
-		up.c.deleteQuietly(ctx, up.key)
+		up.s.deleteQuietly(ctx, up.key)
 	}
 }
 
@@ -202,33 +193,29 @@ func (up *Upload) Abort(ctx context.Context) {
 // becomes the video's original (videos.original_key); the video owns it
 // from then on and deletes it with the video, so the caller must not.
 func (s *Service) CreateFromUpload(ctx context.Context, in FinishedUpload) (Video, error) {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return Video{}, err
-	}
 	// A resumable upload is worth keeping across a transient failure (the
 	// database or storage blipped): the client retries the final PATCH. Only
 	// a refusal of the file itself removes it.
 	fail := func(err error) (Video, error) {
 		if permanent(err) {
-			c.deleteQuietly(ctx, in.ObjectKey)
+			s.deleteQuietly(ctx, in.ObjectKey)
 		}
 		return Video{}, err
 	}
 	if err := objects.ValidateKey(in.ObjectKey); err != nil {
 		return Video{}, errs.Invalid("invalid_key", "invalid object key")
 	}
-	ch, err := c.store.ChannelByOwner(ctx, in.CreatorID)
+	ch, err := s.store.ChannelByOwner(ctx, in.CreatorID)
 	if errors.Is(err, errs.ErrNotFound) {
 		return fail(errNoChannel)
 	} else if err != nil {
 		return fail(err)
 	}
-	if in.Size > c.MaxUploadBytes {
-		return fail(errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(c.MaxUploadBytes)))
+	if in.Size > s.cfg.MaxUploadBytes {
+		return fail(errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(s.cfg.MaxUploadBytes)))
 	}
 	meta := UploadMeta{Title: in.Title, Description: in.Description, Visibility: string(in.Visibility)}
-	return s.createFromObject(ctx, c, in.CreatorID, ch, NewPublicID(), in.ObjectKey, in.Size, meta, permanent)
+	return s.createFromObject(ctx, in.CreatorID, ch, NewPublicID(), in.ObjectKey, in.Size, meta, permanent)
 }
 
 // permanent reports whether err refuses the upload itself (a person-readable
@@ -241,10 +228,10 @@ func permanent(err error) bool {
 // createFromObject is the shared tail of both upload paths.
 //
 // discard decides whether a failure removes the uploaded object.
-func (s *Service) createFromObject(ctx context.Context, c *creator, creatorID int64, ch Channel, publicID, key string, size int64, meta UploadMeta, discard func(error) bool) (Video, error) {
+func (s *Service) createFromObject(ctx context.Context, creatorID int64, ch Channel, publicID, key string, size int64, meta UploadMeta, discard func(error) bool) (Video, error) {
 	fail := func(err error) (Video, error) {
 		if discard(err) {
-			c.deleteQuietly(ctx, key)
+			s.deleteQuietly(ctx, key)
 		}
 		return Video{}, err
 	}
@@ -252,21 +239,21 @@ func (s *Service) createFromObject(ctx context.Context, c *creator, creatorID in
 	if err != nil {
 		return fail(err)
 	}
-	info, err := c.objs.Stat(ctx, key)
+	info, err := s.objs.Stat(ctx, key)
 	if err != nil {
 		return fail(fmt.Errorf("stat upload: %w", err))
 	}
 	if size != info.Size {
 		size = info.Size // trust storage, not the caller
 	}
-	p, err := c.probeObject(ctx, key, size)
+	p, err := s.probeObject(ctx, key, size)
 	if err != nil {
 		return fail(err)
 	}
-	v, err := c.store.CreateVideo(ctx, NewVideo{
+	v, err := s.store.CreateVideo(ctx, NewVideo{
 		PublicID: publicID, CreatorID: creatorID, ChannelID: ch.ID, Title: title, Description: desc,
 		Visibility: vis, OriginalKey: key, OriginalSize: size, Duration: p.Duration, Width: p.Width, Height: p.Height,
-	}, c.QuotaBytes)
+	}, s.cfg.QuotaBytes)
 	if err != nil {
 		return fail(err)
 	}
@@ -274,14 +261,6 @@ func (s *Service) createFromObject(ctx context.Context, c *creator, creatorID in
 		return Video{}, err
 	}
 	return v, nil
-}
-
-// deleteQuietly removes key, logging (not returning) a failure; it runs even
-// when ctx was cancelled (a dropped client must not leave objects behind).
-func (c *creator) deleteQuietly(ctx context.Context, key string) {
-	if err := c.objs.Delete(context.WithoutCancel(ctx), key); err != nil {
-		c.Log.WarnContext(ctx, "could not delete object; the orphan sweep will retry", "key", key, "err", err)
-	}
 }
 
 // capReader fails the stream once it passes max bytes or the quota left.
@@ -318,8 +297,8 @@ func (cr *capReader) Read(p []byte) (int, error) {
 // TooLarge is the error for a body past MaxBytes: quota_exceeded when the
 // quota left is the tighter limit, else file_too_large.
 func (up *Upload) TooLarge() error {
-	if up.quotaLeft >= 0 && up.quotaLeft < up.c.MaxUploadBytes {
+	if up.quotaLeft >= 0 && up.quotaLeft < up.s.cfg.MaxUploadBytes {
 		return ErrQuota
 	}
-	return errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(up.c.MaxUploadBytes))
+	return errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(up.s.cfg.MaxUploadBytes))
 }

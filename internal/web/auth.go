@@ -11,8 +11,6 @@ import (
 	"github.com/ucc-video/ucc/internal/errs"
 )
 
-const smallBody = 64 << 10
-
 type credentials struct {
 	Email       string `json:"email"`
 	Password    string `json:"password"`
@@ -22,7 +20,7 @@ type credentials struct {
 
 func (s *Server) apiSignup(c *gin.Context) {
 	var in credentials
-	if err := bindJSON(c, &in, smallBody); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -36,7 +34,7 @@ func (s *Server) apiSignup(c *gin.Context) {
 
 func (s *Server) apiCreateToken(c *gin.Context) {
 	var in credentials
-	if err := bindJSON(c, &in, smallBody); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}

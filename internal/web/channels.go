@@ -14,7 +14,7 @@ import (
 // user becomes a creator.
 func (s *Server) apiCreateChannel(c *gin.Context) {
 	var in videos.NewChannel
-	if err := bindJSON(c, &in, 32<<10); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -32,14 +32,12 @@ func (s *Server) homeSections(c *gin.Context) (homeData, error) {
 			return d, err
 		}
 		d.Trending = t.Videos
-		s.showViews(c, d.Trending)
 	}
 	r, err := s.deps.Community.Recent(c, cur, community.DefaultLimit)
 	if err != nil {
 		return d, err
 	}
 	d.Recent = r.Videos
-	s.showViews(c, d.Recent)
 	if r.Next != "" {
 		d.NextURL = "/?cursor=" + url.QueryEscape(r.Next)
 	}
@@ -67,7 +65,6 @@ func (s *Server) searchPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, p.Videos)
 	d := listData{Heading: "Search", Query: q, Videos: p.Videos, Empty: "No videos match your search. Try other words."}
 	if q != "" {
 		d.Heading = "Results for “" + q + "”"
@@ -91,7 +88,6 @@ func (s *Server) likedPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, p.Videos)
 	d := listData{Heading: "Liked videos", Videos: p.Videos, Empty: "Videos you like show up here."}
 	if p.Next != "" {
 		d.NextURL = "/liked?cursor=" + url.QueryEscape(p.Next)
@@ -110,7 +106,6 @@ func (s *Server) feedPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, p.Videos)
 	d := listData{Heading: "Subscriptions", Videos: p.Videos, Empty: "New videos from channels you subscribe to show up here."}
 	if p.Next != "" {
 		d.NextURL = "/feed/subscriptions?cursor=" + url.QueryEscape(p.Next)
@@ -163,7 +158,6 @@ func (s *Server) channelPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, p.Videos)
 	d := channelData{Channel: ch, Sort: string(sort), Videos: p.Videos, IsOwner: u != nil && u.ID == ch.OwnerID,
 		Sub: s.subscribeButton(c, ch, c.Request.URL.RequestURI())}
 	if p.Next != "" {

@@ -141,15 +141,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 	s.html(c, status, "error", "Error", gin.H{"Status": status, "Message": msg})
 }
 
-// bindJSON decodes a JSON body of at most limit bytes into v. The body must
-// be valid UTF-8 without NUL in its strings.
-func bindJSON(c *gin.Context, v any, limit int64) error {
-	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+// bindJSON decodes the JSON body into v; the route's body rule has already
+// bounded it (route.limit). The body must be valid UTF-8 without NUL in its
+// strings.
+func bindJSON(c *gin.Context, v any) error {
+	raw, err := io.ReadAll(c.Request.Body)
 	if err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return errs.New(errs.ErrTooLarge, "body_too_large", "the request body is larger than %d bytes", limit)
-		}
 		return errs.Invalid("unreadable_body", "the request body could not be read; send it again")
 	}
 	if err := checkJSONText(raw); err != nil {

@@ -10,46 +10,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/revenue"
 )
-
-// revenueRoutes registers the finance API and pages and the creator's
-// earnings page. The API's calculate runs synchronously (finance sees the
-// result or the 409 at once); revenue.CalculateWorker runs the same code
-// as a River job.
-func (s *Server) revenueRoutes(e *gin.Engine, api *gin.RouterGroup) {
-	if s.deps.Revenue == nil {
-		return
-	}
-	fin := s.requireRole(accounts.RoleFinance, accounts.RoleAdmin)
-	r := api.Group("/revenue", s.requireUser, fin)
-	r.POST("/periods", s.apiCreatePeriod)
-	r.GET("/periods", s.apiPeriods)
-	r.GET("/periods/:period", s.apiPeriod)
-	r.POST("/periods/:period/calculate", s.apiCalculate)
-	r.POST("/periods/:period/approve", s.apiApprove)
-	r.POST("/periods/:period/mark-paid", s.apiMarkPaid)
-	r.POST("/periods/:period/adjustments", s.apiAdjust)
-	r.GET("/periods/:period/adjustments", s.apiAdjustments)
-	r.GET("/periods/:period/payouts", s.apiPayouts)
-	r.GET("/periods/:period/payouts.csv", s.payoutsCSV)
-	r.GET("/periods/:period/audit", s.apiAudit)
-
-	creator := s.requireRole(accounts.RoleCreator, accounts.RoleAdmin)
-	api.GET("/me/payout-profile", s.requireUser, creator, s.apiGetProfile)
-	api.PUT("/me/payout-profile", s.requireUser, creator, s.apiPutProfile)
-	api.GET("/me/earnings", s.requireUser, s.apiEarnings)
-
-	f := e.Group("/finance", s.requireUser, fin)
-	f.GET("", s.financePage)
-	f.POST("/periods", s.financeCreate)
-	f.GET("/periods/:period", s.financePeriodPage)
-	f.POST("/periods/:period/:action", s.financeAction)
-	e.GET("/earnings", s.requireUser, s.earningsPage)
-	e.POST("/earnings/payout-profile", s.requireUser, creator, s.earningsProfileSubmit)
-}
 
 func actorOf(c *gin.Context) revenue.Actor {
 	u := currentUser(c)
@@ -58,7 +21,7 @@ func actorOf(c *gin.Context) revenue.Actor {
 
 func (s *Server) apiCreatePeriod(c *gin.Context) {
 	var in revenue.NewPeriod
-	if err := bindJSON(c, &in, 4<<10); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -133,7 +96,7 @@ func (s *Server) apiMarkPaid(c *gin.Context) {
 		CreatorID int64  `json:"creator_id"`
 		Reference string `json:"reference"`
 	}
-	if err := bindJSON(c, &in, 4<<10); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -156,7 +119,7 @@ func (s *Server) apiAdjust(c *gin.Context) {
 		Amount    int64  `json:"amount_minor"`
 		Reason    string `json:"reason"`
 	}
-	if err := bindJSON(c, &in, 4<<10); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -262,7 +225,7 @@ func (s *Server) apiGetProfile(c *gin.Context) {
 
 func (s *Server) apiPutProfile(c *gin.Context) {
 	var in revenue.Profile
-	if err := bindJSON(c, &in, 4<<10); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}

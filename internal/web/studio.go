@@ -30,7 +30,6 @@ func (s *Server) studioPage(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		s.showViews(c, vs)
 		d.Videos = vs
 		for _, v := range vs {
 			if v.Status == videos.StatusProcessing || v.Status == videos.StatusUploading {

@@ -17,31 +17,6 @@ import (
 	"github.com/ucc-video/ucc/internal/videos"
 )
 
-// videoRoutes registers channels, uploads, creator management, the studio
-// pages and /media (fs driver playback).
-func (s *Server) videoRoutes(e *gin.Engine, api *gin.RouterGroup) {
-	if s.deps.Videos == nil {
-		return
-	}
-	api.POST("/channels", s.requireUser, s.apiCreateChannel)
-	api.GET("/me/channel", s.requireUser, s.apiMyChannel)
-	api.GET("/me/videos", s.requireUser, s.apiMyVideos)
-	api.POST("/videos", s.requireUser, s.apiUploadVideo)
-	api.GET("/videos/:id", s.apiGetVideo)
-	api.PATCH("/videos/:id", s.requireUser, s.apiPatchVideo)
-	api.PUT("/videos/:id/thumbnail", s.requireUser, s.apiPutThumbnail)
-	api.DELETE("/videos/:id", s.requireUser, s.apiDeleteVideo)
-
-	e.GET(strings.TrimSuffix(videos.MediaPrefix, "/")+"/*key", s.serveMedia)
-	e.GET("/channels/new", s.requireUser, s.channelNewPage)
-	e.POST("/channels/new", s.requireUser, s.channelNewSubmit)
-	e.GET("/studio", s.requireUser, s.studioPage)
-	e.GET("/studio/videos/:id/edit", s.requireUser, s.videoEditPage)
-	e.POST("/studio/videos/:id/edit", s.requireUser, s.videoEditSubmit)
-	e.POST("/studio/videos/:id/thumbnail", s.requireUser, s.videoThumbnailSubmit)
-	e.POST("/studio/videos/:id/delete", s.requireUser, s.videoDeleteSubmit)
-}
-
 // maxFieldBytes caps each non-file field of an upload form.
 const maxFieldBytes = 64 << 10
 
@@ -167,9 +142,6 @@ func (s *Server) apiGetVideo(c *gin.Context) {
 	if v.Renditions == nil {
 		v.Renditions = []videos.Rendition{}
 	}
-	one := []videos.Video{v}
-	s.showViews(c, one)
-	v = one[0]
 	c.Header("Cache-Control", "private, no-store")
 	c.JSON(http.StatusOK, v)
 }
@@ -177,7 +149,7 @@ func (s *Server) apiGetVideo(c *gin.Context) {
 // apiPatchVideo edits title, description, visibility, comments_enabled.
 func (s *Server) apiPatchVideo(c *gin.Context) {
 	var p videos.VideoPatch
-	if err := bindJSON(c, &p, 64<<10); err != nil {
+	if err := bindJSON(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -247,7 +219,6 @@ func (s *Server) apiMyVideos(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, vs)
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"videos": vs})
 }

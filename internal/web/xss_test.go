@@ -33,7 +33,7 @@ func xssName(tag string) string {
 // (so the check is real) but only as text — no raw <script>, no element or
 // event handler of the payload, no href/src/action that is a javascript: URL.
 func TestUserTextEscapedEverywhere(t *testing.T) {
-	f := newFullServer(t, nil)
+	f := newTestServer(t, withRecordingFinisher())
 	ctx := t.Context()
 
 	// A viewer and a creator who signed up with hostile display names.
@@ -67,7 +67,7 @@ func TestUserTextEscapedEverywhere(t *testing.T) {
 	r.JSON(t, &cm)
 	wantStatus(t, f.do("POST", "/api/v1/videos/"+pub+"/comments", map[string]any{"body": xssPayload("reply"), "parent_id": cm.Comment.ID}, bearer(viewer)...), http.StatusCreated)
 	wantStatus(t, f.do("PUT", "/api/v1/videos/"+pub+"/like", map[string]string{"value": "like"}, bearer(viewer)...), http.StatusOK)
-	wantStatus(t, f.do("PUT", fmt.Sprintf("/api/v1/channels/%d/subscription", channelID), nil, bearer(viewer)...), http.StatusOK)
+	wantStatus(t, f.do("PUT", "/api/v1/channels/xsschan/subscription", nil, bearer(viewer)...), http.StatusOK)
 
 	// Payout profile, then a period: calculated, approved, paid with a hostile reference, adjusted with a hostile reason.
 	wantStatus(t, f.do("PUT", "/api/v1/me/payout-profile", map[string]string{"legal_name": xssPayload("legalname"), "country": "DE",
@@ -252,7 +252,7 @@ func TestUnsafeMarkupDetector(t *testing.T) {
 // TestSignedNotices: the notice a form's redirect carries is shown; the same
 // text altered, or made up without the server's signature, is not.
 func TestSignedNotices(t *testing.T) {
-	ts := newRevenueServer(t)
+	ts := newTestServer(t, withClock(revenueNow))
 	fin, _ := ts.user("notice-fin@example.com", accounts.RoleFinance)
 	wantStatus(t, ts.do("POST", "/api/v1/revenue/periods", map[string]any{"period": "2026-10", "revenue_minor": 100, "currency": "USD"}, bearer(fin)...), http.StatusCreated)
 	r := ts.do("POST", "/finance/periods/2026-10/calculate", "", bearer(fin)...)

@@ -6,7 +6,7 @@ import (
 	"github.com/ucc-video/ucc/internal/videos"
 )
 
-// Videos implements videos.Store and videos.CreatorStore.
+// Videos implements videos.Store.
 type Videos struct {
 	db   *DB
 	jobs *jobSlot // enqueues transcoding jobs in the video's transaction
