@@ -76,6 +76,10 @@ type Page struct {
 	BaseURL     string
 	Data        any
 	OG          map[string]string // extra Open Graph properties (og:image, og:video, ...)
+	// Flash is the message about the person's last form: set by a handler
+	// that shows a form again with its error, else taken from the flash
+	// cookie a form's redirect set.
+	Flash *flash
 }
 
 type userView struct {
@@ -102,6 +106,9 @@ func (s *Server) htmlPage(c *gin.Context, status int, page string, p Page) {
 	if u := currentUser(c); u != nil {
 		p.User = &userView{ID: u.ID, DisplayName: u.DisplayName, Role: string(u.Role),
 			IsCreator: u.Role == "creator" || u.Role == "admin", IsFinance: u.IsFinance()}
+	}
+	if p.Flash == nil {
+		p.Flash = s.takeFlash(c)
 	}
 	p.CSRF = s.csrfToken(c)
 	p.Path = c.Request.URL.Path

@@ -222,12 +222,12 @@ func TestRevenueAPIFlowAndPages(t *testing.T) {
 	wantStatus(t, r, http.StatusBadRequest)
 	r = ts.do("POST", "/finance/periods/2026-09/calculate", "", bearer(fin)...)
 	wantStatus(t, r, http.StatusSeeOther)
-	if loc := r.Header.Get("Location"); !strings.Contains(loc, "notice=Calculated") {
-		t.Fatalf("calculate redirect %s", loc)
+	if f := ts.flashOf(r); r.Header.Get("Location") != "/finance/periods/2026-09" || f == nil || f.Kind != flashNotice || !strings.HasPrefix(f.Message, "Calculated") {
+		t.Fatalf("calculate redirect %s with flash %+v", r.Header.Get("Location"), f)
 	}
 	r = ts.do("POST", "/finance/periods/2026-10/calculate", "", bearer(fin)...)
-	if loc := r.Header.Get("Location"); !strings.Contains(loc, "error=") {
-		t.Fatalf("calculating an approved period should report an error: %s", loc)
+	if f := ts.flashOf(r); f == nil || f.Kind != flashError {
+		t.Fatalf("calculating an approved period should report an error: %s with flash %+v", r.Header.Get("Location"), f)
 	}
 	r = ts.do("GET", "/finance", nil, bearer(fin)...)
 	if !strings.Contains(string(r.Body), `href="/finance/periods/2026-09"`) {

@@ -540,10 +540,11 @@ func TestChannels(t *testing.T) {
 	}
 	r = env.do("POST", "/channels/new", "name=Page&handle=page-one", bearer(ptok)...)
 	wantStatus(t, r, http.StatusSeeOther)
+	opened := flashCookieOf(t, r)
 	wantStatus(t, env.do("GET", "/channels/new", nil, bearer(ptok)...), http.StatusSeeOther)
-	r = env.do("GET", "/studio?opened=1", nil, bearer(ptok)...)
+	r = env.do("GET", r.Header.Get("Location"), nil, append(bearer(ptok), "Cookie", flashCookie+"="+opened)...)
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(string(r.Body), "@page-one") {
+	if !strings.Contains(string(r.Body), "@page-one") || !strings.Contains(string(r.Body), "Your channel is open") {
 		t.Fatalf("studio: %s", r.Body)
 	}
 }
