@@ -301,10 +301,10 @@ func (w *world) upload(tl *tally, i int) {
 	body, ctype := multipartUpload(fmt.Sprintf("Upload %d", i), w.clip)
 	r, err := w.creator.do("POST", "/api/v1/videos", body, "Content-Type", ctype)
 	if tl.note("upload", r, err) == verdictOK && r.Status == http.StatusCreated {
-		var v struct{ ID string }
-		if json.Unmarshal(r.Body, &v) == nil && v.ID != "" {
+		var v struct{ Video struct{ ID string } }
+		if json.Unmarshal(r.Body, &v) == nil && v.Video.ID != "" {
 			w.mu.Lock()
-			w.uploads = append(w.uploads, v.ID)
+			w.uploads = append(w.uploads, v.Video.ID)
 			w.mu.Unlock()
 		}
 	}

@@ -607,11 +607,11 @@ func (c *apiClient) upload(t testing.TB, title string, file []byte) string {
 	t.Helper()
 	body, ctype := multipartUpload(title, file)
 	r := c.must(t, http.StatusCreated, "POST", "/api/v1/videos", body, "Content-Type", ctype)
-	var v struct{ ID string }
-	if err := json.Unmarshal(r.Body, &v); err != nil || v.ID == "" {
+	var v struct{ Video struct{ ID string } }
+	if err := json.Unmarshal(r.Body, &v); err != nil || v.Video.ID == "" {
 		t.Fatalf("upload answer %s", r.Body)
 	}
-	return v.ID
+	return v.Video.ID
 }
 
 // waitStatus polls the video until its status is want (failing on "failed")

@@ -23,8 +23,8 @@ func (s *Server) apiCreateChannel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Header("Location", "/c/"+ch.Handle)
-	c.JSON(http.StatusCreated, ch)
+	c.Header("Location", "/api/v1/channels/"+ch.Handle)
+	c.JSON(http.StatusCreated, gin.H{"channel": ch})
 }
 
 // apiMyChannel returns the user's channel (404 no_channel when none).
@@ -34,7 +34,7 @@ func (s *Server) apiMyChannel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, ch)
+	c.JSON(http.StatusOK, gin.H{"channel": ch})
 }
 
 // channelNewPage shows the form to open a channel (or sends an owner to the studio).

@@ -100,7 +100,7 @@ func (s *Server) apiUploadVideo(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/api/v1/videos/"+v.PublicID)
-	c.JSON(http.StatusCreated, v)
+	c.JSON(http.StatusCreated, gin.H{"video": v})
 }
 
 // multipartBoundary checks the request is multipart/form-data.
@@ -143,7 +143,7 @@ func (s *Server) apiGetVideo(c *gin.Context) {
 		v.Renditions = []videos.Rendition{}
 	}
 	c.Header("Cache-Control", "private, no-store")
-	c.JSON(http.StatusOK, v)
+	c.JSON(http.StatusOK, gin.H{"video": v})
 }
 
 // apiPatchVideo edits title, description, visibility, comments_enabled.
@@ -158,7 +158,7 @@ func (s *Server) apiPatchVideo(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	c.JSON(http.StatusOK, gin.H{"video": v})
 }
 
 // apiPutThumbnail replaces the thumbnail: the body is the image, or a
@@ -174,7 +174,7 @@ func (s *Server) apiPutThumbnail(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	c.JSON(http.StatusOK, gin.H{"video": v})
 }
 
 // thumbnailReader returns the image in the request body.

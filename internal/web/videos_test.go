@@ -118,9 +118,7 @@ func (e *testServer) getVideo(tok, id string) videos.Video {
 	}
 	r := e.do("GET", "/api/v1/videos/"+id, nil, h...)
 	wantStatus(e.t, r, http.StatusOK)
-	var v videos.Video
-	r.JSON(e.t, &v)
-	return v
+	return videoOf(e.t, r)
 }
 
 type probed struct {
@@ -183,8 +181,7 @@ func TestUploadProcessAndPlayS3(t *testing.T) {
 			}
 			r := env.upload(tok, map[string]string{"title": tc.name, "description": "d", "visibility": "unlisted"}, data, filepath.Base(tc.file))
 			wantStatus(t, r, http.StatusCreated)
-			var v videos.Video
-			r.JSON(t, &v)
+			v := videoOf(t, r)
 			if v.Status != videos.StatusProcessing || v.Title != tc.name || v.Visibility != videos.Unlisted || v.CreatorID != uid || v.Channel.Handle != "maker" {
 				t.Fatalf("created video = %+v", v)
 			}
@@ -246,6 +243,17 @@ func TestUploadProcessAndPlayS3(t *testing.T) {
 	if len(list.Videos) != len(cases) {
 		t.Fatalf("me/videos has %d videos, want %d", len(list.Videos), len(cases))
 	}
+}
+
+// videoOf is the video in r's body: {"video": {...}}.
+func videoOf(t testing.TB, r response) videos.Video {
+	t.Helper()
+	var body struct{ Video *videos.Video }
+	r.JSON(t, &body)
+	if body.Video == nil {
+		t.Fatalf("%s %s: no \"video\" in %s", r.Request.Method, r.Request.URL.Path, r.Body)
+	}
+	return *body.Video
 }
 
 // errBody fails unless r has status and error code.
@@ -312,8 +320,7 @@ func TestUploadRejectsBadInputS3(t *testing.T) {
 	// Quota: the first upload fits, the second would pass it.
 	r := env.upload(tok, meta, good, "clip.mp4")
 	wantStatus(t, r, http.StatusCreated)
-	var v videos.Video
-	r.JSON(t, &v)
+	v := videoOf(t, r)
 	wantError(t, env.upload(tok, meta, good, "clip.mp4"), http.StatusRequestEntityTooLarge, "quota_exceeded")
 	if keys := env.keys(""); len(keys) != 1 || keys[0] != "videos/"+v.PublicID+"/original" {
 		t.Fatalf("objects after quota refusal: %v", keys)
@@ -343,8 +350,7 @@ func TestManageAndServeMediaFS(t *testing.T) {
 	data, _ := os.ReadFile(clip)
 	r := env.upload(tok, map[string]string{"title": "Mine", "visibility": "public"}, data, "clip.mkv")
 	wantStatus(t, r, http.StatusCreated)
-	var v videos.Video
-	r.JSON(t, &v)
+	v := videoOf(t, r)
 	id := v.PublicID
 	// Not ready yet: only the owner sees it.
 	wantStatus(t, env.do("GET", "/api/v1/videos/"+id, nil), http.StatusNotFound)
@@ -374,7 +380,7 @@ func TestManageAndServeMediaFS(t *testing.T) {
 	wantError(t, env.do("PATCH", "/api/v1/videos/"+id, map[string]any{"title": "pwned"}, bearer(otherTok)...), http.StatusForbidden, "not_owner")
 	r = env.do("PATCH", "/api/v1/videos/"+id, map[string]any{"title": "Renamed", "visibility": "private", "comments_enabled": false}, bearer(tok)...)
 	wantStatus(t, r, http.StatusOK)
-	r.JSON(t, &v)
+	v = videoOf(t, r)
 	if v.Title != "Renamed" || v.Visibility != videos.Private || v.CommentsEnabled {
 		t.Fatalf("patched = %+v", v)
 	}
@@ -387,8 +393,7 @@ func TestManageAndServeMediaFS(t *testing.T) {
 	// Thumbnail: an image replaces it; anything else is refused.
 	r = env.do("PUT", "/api/v1/videos/"+id+"/thumbnail", pngBytes(t, 64, 36), append(bearer(tok), "Content-Type", "image/png")...)
 	wantStatus(t, r, http.StatusOK)
-	var withThumb videos.Video
-	r.JSON(t, &withThumb)
+	withThumb := videoOf(t, r)
 	if withThumb.ThumbnailURL == v.ThumbnailURL || !strings.HasSuffix(withThumb.ThumbnailURL, ".png") {
 		t.Fatalf("thumbnail url %q (was %q)", withThumb.ThumbnailURL, v.ThumbnailURL)
 	}
@@ -449,8 +454,7 @@ func TestProcessingFailureAndRerun(t *testing.T) {
 	// A re-run after a crash overwrites the previous outputs.
 	r := env.upload(tok, map[string]string{"title": "again"}, data, "clip.mp4")
 	wantStatus(t, r, http.StatusCreated)
-	var v videos.Video
-	r.JSON(t, &v)
+	v := videoOf(t, r)
 	if err := env.work(v.PublicID, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +473,7 @@ func TestProcessingFailureAndRerun(t *testing.T) {
 	// A file that probes but cannot be decoded fails permanently, with a reason and no outputs.
 	r = env.upload(tok, map[string]string{"title": "broken"}, data, "clip.mp4")
 	wantStatus(t, r, http.StatusCreated)
-	r.JSON(t, &v)
+	v = videoOf(t, r)
 	path, _ := st.Path("videos/" + v.PublicID + "/original")
 	broken := append([]byte{}, data...)
 	for i := len(broken) / 3; i < len(broken); i++ { // keep the faststart index, wreck the frames
@@ -506,8 +510,9 @@ func TestChannels(t *testing.T) {
 	wantError(t, env.do("POST", "/api/v1/channels", map[string]string{"name": "", "handle": "ann"}, bearer(tok)...), http.StatusBadRequest, "invalid_name")
 	r := env.do("POST", "/api/v1/channels", map[string]string{"name": "Ann's films", "handle": "@Ann", "description": "short films"}, bearer(tok)...)
 	wantStatus(t, r, http.StatusCreated)
-	var ch videos.Channel
-	r.JSON(t, &ch)
+	var created struct{ Channel videos.Channel }
+	r.JSON(t, &created)
+	ch := created.Channel
 	if ch.Handle != "ann" || ch.Name != "Ann's films" || ch.OwnerID != id {
 		t.Fatalf("channel = %+v", ch)
 	}
@@ -573,8 +578,7 @@ func TestRiverClientRunsTranscode(t *testing.T) {
 	tok, _ := env.creator("river")
 	r := env.upload(tok, map[string]string{"title": "via river"}, data, "clip.mp4")
 	wantStatus(t, r, http.StatusCreated)
-	var v videos.Video
-	r.JSON(t, &v)
+	v := videoOf(t, r)
 	select {
 	case ev := <-events:
 		if ev.Kind != river.EventKindJobCompleted {
@@ -598,8 +602,7 @@ func TestSweepOrphans(t *testing.T) {
 	data, _ := os.ReadFile(clip)
 	r := env.upload(tok, map[string]string{"title": "kept"}, data, "clip.mp4")
 	wantStatus(t, r, http.StatusCreated)
-	var v videos.Video
-	r.JSON(t, &v)
+	v := videoOf(t, r)
 	ctx := context.Background()
 	orphan := "videos/AAAAAAAAAAA/original" // stored, then the process died before the row was committed
 	if _, err := st.Put(ctx, orphan, strings.NewReader("bytes"), 5, objects.PutOptions{}); err != nil {

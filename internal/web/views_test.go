@@ -181,10 +181,10 @@ func TestDisplayedCountEverywhere(t *testing.T) {
 	}
 	check := func(when string) {
 		t.Helper()
-		var v struct{ Views int64 }
+		var v struct{ Video struct{ Views int64 } }
 		ts.do("GET", "/api/v1/videos/"+pub, nil).JSON(t, &v)
-		if v.Views != 42 {
-			t.Fatalf("%s: video JSON views = %d, want 42", when, v.Views)
+		if v.Video.Views != 42 {
+			t.Fatalf("%s: video JSON views = %d, want 42", when, v.Video.Views)
 		}
 		if page := ts.do("GET", "/watch/"+pub, nil); !strings.Contains(string(page.Body), `data-view-count="42"`) {
 			t.Fatalf("%s: watch page does not show 42 views", when)
