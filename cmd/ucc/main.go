@@ -26,7 +26,17 @@ var version = "dev"
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+	run     func(ctx context.Context, args []string, e env) error
+}
+
+// env is what a command runs with: its standard streams and where its
+// configuration comes from.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// config parses the configuration: config.Load (the process
+	// environment) in main, a map of variables in tests.
+	config func() (config.Config, error)
 }
 
 func commands() []command {
@@ -51,7 +61,15 @@ func main() {
 	os.Exit(code)
 }
 
+// run runs the command line args with the configuration of the process
+// environment and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runEnv(ctx, args, env{stdin: stdin, stdout: stdout, stderr: stderr, config: config.Load})
+}
+
+// runEnv runs the command line args in e and returns the exit code.
+func runEnv(ctx context.Context, args []string, e env) int {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stdout)
 		if len(args) == 0 {
@@ -63,7 +81,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, args[1:], stdin, stdout, stderr)
+		err := c.run(ctx, args[1:], e)
 		var ue usageError
 		var ce *config.Error
 		switch {
@@ -134,11 +152,11 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-func runVersion(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
-	fs := newFlagSet("version", "version", stdout)
+func runVersion(_ context.Context, args []string, e env) error {
+	fs := newFlagSet("version", "version", e.stdout)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "ucc %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(e.stdout, "ucc %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
 }

@@ -17,14 +17,31 @@ import (
 // profiles and the finance audit log.
 type Revenue struct {
 	db *DB
-	// BeforeCommit, when set, runs inside Calculate's transaction after
-	// every row is written and before COMMIT. It exists for tests (and the
-	// CLI's UCC_TEST_REVENUE_HOLD) that kill a run mid-transaction.
-	BeforeCommit func(ctx context.Context) error
+	// beforeCommit, when set, runs inside Calculate's transaction after
+	// every row is written and before COMMIT: the fault-injection hold
+	// (HoldCalculations) and the package tests' seam (export_test.go).
+	beforeCommit func(ctx context.Context) error
 }
 
 // NewRevenue returns the PostgreSQL revenue store.
 func NewRevenue(db *DB) *Revenue { return &Revenue{db: db} }
+
+// HoldCalculations is fault injection for crash tests (config.Faults,
+// UCC_TEST_REVENUE_HOLD), never used in production: once Calculate has
+// written every row it calls held, then keeps its transaction open for d
+// (or until ctx ends) before committing, so a test can kill the process
+// mid-transaction.
+func (s *Revenue) HoldCalculations(d time.Duration, held func()) {
+	s.beforeCommit = func(ctx context.Context) error {
+		held()
+		select {
+		case <-time.After(d):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
 
 var _ revenue.Store = (*Revenue)(nil)
 
@@ -217,8 +234,8 @@ func (s *Revenue) Calculate(ctx context.Context, key string, at time.Time, compu
 		if err := insertAudit(ctx, tx, *audit); err != nil {
 			return err
 		}
-		if s.BeforeCommit != nil {
-			return s.BeforeCommit(ctx)
+		if s.beforeCommit != nil {
+			return s.beforeCommit(ctx)
 		}
 		return nil
 	})
