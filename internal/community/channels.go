@@ -4,46 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"unicode"
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/videos"
 )
 
-// NormalizeQuery makes any input a safe search query: invalid UTF-8 and
-// control characters are dropped, whitespace collapsed, and the result cut
-// to MaxQueryRunes runes.
-func NormalizeQuery(q string) string {
-	q = strings.ToValidUTF8(q, " ")
-	q = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.IsSpace(r) {
-			return ' '
-		}
-		return r
-	}, q)
-	q = strings.Join(strings.Fields(q), " ")
-	if r := []rune(q); len(r) > MaxQueryRunes {
-		q = strings.TrimSpace(string(r[:MaxQueryRunes]))
-	}
-	return q
-}
-
-// Search ranks public videos whose title, description or channel matches q
-// (web-search syntax: words, "phrases", -exclusions, or). Empty and junk
-// queries give an empty page, never an error.
-func (s *Service) Search(ctx context.Context, q string, cur Cursor, limit int) (VideoPage, error) {
-	limit = ClampLimit(limit)
-	q = NormalizeQuery(q)
-	if q == "" {
-		return VideoPage{Videos: []videos.Video{}}, nil
-	}
-	vs, err := s.store.SearchVideos(ctx, q, cur.Offset, limit+1)
-	if err != nil {
-		return VideoPage{}, err
-	}
-	return s.offsetPage(ctx, vs, cur.Offset, limit)
-}
+// Channels as viewers see them: counts, whether they subscribe, their videos.
 
 var errNoChannel = errs.New(errs.ErrNotFound, "channel_not_found", "no such channel")
 
@@ -124,52 +91,4 @@ func (s *Service) MoreFromChannel(ctx context.Context, v videos.Video, limit int
 		}
 	}
 	return out, s.finishList(ctx, out)
-}
-
-// Subscribe subscribes u to the channel (on) or unsubscribes; both are
-// idempotent. Subscribing to one's own channel is refused.
-func (s *Service) Subscribe(ctx context.Context, u *accounts.User, channelID int64, on bool) (SubscriptionState, error) {
-	if u == nil {
-		return SubscriptionState{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in to subscribe")
-	}
-	ch, err := s.store.ChannelByID(ctx, channelID)
-	if errors.Is(err, errs.ErrNotFound) {
-		return SubscriptionState{}, errNoChannel
-	}
-	if err != nil {
-		return SubscriptionState{}, err
-	}
-	if on && ch.OwnerID == u.ID {
-		return SubscriptionState{}, errs.Invalid("own_channel", "you cannot subscribe to your own channel")
-	}
-	st, err := s.store.Subscribe(ctx, u.ID, channelID, on)
-	if errors.Is(err, errs.ErrNotFound) {
-		return SubscriptionState{}, errNoChannel
-	}
-	return st, err
-}
-
-// React sets u's like/dislike on the video (ReactionNone clears it) and
-// returns the new counts.
-func (s *Service) React(ctx context.Context, u *accounts.User, publicID string, r Reaction) (ReactionState, error) {
-	if u == nil {
-		return ReactionState{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in to like videos")
-	}
-	v, err := s.videos.Visible(ctx, publicID, u)
-	if err != nil {
-		return ReactionState{}, err
-	}
-	st, err := s.store.React(ctx, u.ID, v.ID, r)
-	if errors.Is(err, errs.ErrNotFound) {
-		return ReactionState{}, videos.ErrNotFound
-	}
-	return st, err
-}
-
-// ReactionOf returns u's reaction to the video with internal id videoID.
-func (s *Service) ReactionOf(ctx context.Context, u *accounts.User, videoID int64) (Reaction, error) {
-	if u == nil {
-		return ReactionNone, nil
-	}
-	return s.store.ReactionOf(ctx, u.ID, videoID)
 }
