@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/ucc-video/ucc/internal/config"
+	"github.com/ucc-video/ucc/storage/postgres"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -47,6 +48,20 @@ func commands() []command {
 		{"revenue", "revenue sharing: calculate, verify, report", runRevenue},
 		{"version", "print the version", runVersion},
 	}
+}
+
+// openDB loads the configuration and opens its database with at most
+// maxConns connections (the operator commands' start).
+func (e env) openDB(ctx context.Context, maxConns int32) (config.Config, *postgres.DB, error) {
+	cfg, err := e.config()
+	if err != nil {
+		return cfg, nil, err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, maxConns)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("UCC_DATABASE_URL: %w", err)
+	}
+	return cfg, db, nil
 }
 
 // usageError is printed with the command's usage and exits 2.

@@ -47,13 +47,9 @@ func runRevenue(ctx context.Context, args []string, e env) error {
 	if action == "report" && *format != "csv" && *format != "json" {
 		return usageError{"--format must be csv or json"}
 	}
-	cfg, err := e.config()
+	cfg, db, err := e.openDB(ctx, 4)
 	if err != nil {
 		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, 4)
-	if err != nil {
-		return fmt.Errorf("UCC_DATABASE_URL: %w", err)
 	}
 	defer db.Close()
 	store := postgres.NewRevenue(db)

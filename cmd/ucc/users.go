@@ -41,13 +41,9 @@ func runUsers(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	cfg, err := e.config()
+	_, db, err := e.openDB(ctx, 2)
 	if err != nil {
 		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
-	if err != nil {
-		return fmt.Errorf("UCC_DATABASE_URL: %w", err)
 	}
 	defer db.Close()
 	store := postgres.NewUsers(db)

@@ -16,30 +16,37 @@ var errNoChannel = errs.New(errs.ErrNotFound, "channel_not_found", "no such chan
 
 // Channel returns the channel with handle, its counts, and whether viewer subscribes.
 func (s *Service) Channel(ctx context.Context, handle string, viewer *accounts.User) (ChannelInfo, error) {
-	handle = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(handle), "@"))
-	if handle == "" || len(handle) > 30 {
-		return ChannelInfo{}, errNoChannel
-	}
-	ch, err := s.store.ChannelByHandle(ctx, handle)
-	if errors.Is(err, errs.ErrNotFound) {
-		return ChannelInfo{}, errNoChannel
-	}
+	ch, err := s.byHandle(ctx, handle)
 	if err != nil {
 		return ChannelInfo{}, err
 	}
 	return s.finishChannel(ctx, ch, viewer)
 }
 
-// ChannelByID is Channel by internal id.
-func (s *Service) ChannelByID(ctx context.Context, id int64, viewer *accounts.User) (ChannelInfo, error) {
-	ch, err := s.store.ChannelByID(ctx, id)
-	if errors.Is(err, errs.ErrNotFound) {
+// byHandle looks a channel up by its handle (any case, "@" allowed).
+func (s *Service) byHandle(ctx context.Context, handle string) (ChannelInfo, error) {
+	handle = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(handle), "@"))
+	if handle == "" || len(handle) > 30 {
 		return ChannelInfo{}, errNoChannel
 	}
+	return found(s.store.ChannelByHandle(ctx, handle))
+}
+
+// ChannelByID is Channel by internal id.
+func (s *Service) ChannelByID(ctx context.Context, id int64, viewer *accounts.User) (ChannelInfo, error) {
+	ch, err := found(s.store.ChannelByID(ctx, id))
 	if err != nil {
 		return ChannelInfo{}, err
 	}
 	return s.finishChannel(ctx, ch, viewer)
+}
+
+// found is a store lookup of a channel with "not found" told as no such channel.
+func found(ch ChannelInfo, err error) (ChannelInfo, error) {
+	if errors.Is(err, errs.ErrNotFound) {
+		return ChannelInfo{}, errNoChannel
+	}
+	return ch, err
 }
 
 func (s *Service) finishChannel(ctx context.Context, ch ChannelInfo, viewer *accounts.User) (ChannelInfo, error) {

@@ -208,7 +208,7 @@ func TestRequestDeadline(t *testing.T) {
 		s := ts.srv
 		s.fail(c, c.Request.Context().Err())
 	}
-	ts.srv.register(get("/test/hang", hang))
+	ts.srv.register(answering(http.MethodGet)("/test/hang", hang))
 	start := time.Now()
 	r := ts.do("GET", "/test/hang", nil, "Accept", "application/json")
 	wantStatus(t, r, http.StatusServiceUnavailable)

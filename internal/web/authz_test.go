@@ -156,7 +156,7 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 	if _, err := ts.deps.Community.React(ctx, &vu, nowPriv, community.ReactionLike); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.deps.Community.Subscribe(ctx, &vu, A.channel, true); err != nil {
+	if _, err := ts.deps.Community.Subscribe(ctx, &vu, A.handle, true); err != nil {
 		t.Fatal(err)
 	}
 	w.sql(`UPDATE videos SET visibility = 'private' WHERE id = $1`, nowPrivID)

@@ -25,18 +25,28 @@ func listParams(c *gin.Context) (community.Cursor, int, error) {
 	return cur, limit, nil
 }
 
-func (s *Server) apiListVideos(c *gin.Context) {
+// videoPage fetches one page of a video list for a cursor and a page size.
+type videoPage func(cur community.Cursor, limit int) (community.VideoPage, error)
+
+// apiVideoList answers a video list: {"videos", "next_cursor"}.
+func (s *Server) apiVideoList(c *gin.Context, fetch videoPage) {
 	cur, limit, err := listParams(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	p, err := s.deps.Community.List(c, community.Sort(c.DefaultQuery("sort", "recent")), cur, limit)
+	p, err := fetch(cur, limit)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) apiListVideos(c *gin.Context) {
+	s.apiVideoList(c, func(cur community.Cursor, limit int) (community.VideoPage, error) {
+		return s.deps.Community.List(c, community.Sort(c.DefaultQuery("sort", "recent")), cur, limit)
+	})
 }
 
 func (s *Server) apiSearch(c *gin.Context) {
@@ -224,13 +234,7 @@ func (s *Server) apiChannel(c *gin.Context) {
 // handle in the path.
 func (s *Server) apiSubscribe(on bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		u := currentUser(c)
-		ch, err := s.deps.Community.Channel(c, c.Param("handle"), u)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		st, err := s.deps.Community.Subscribe(c, u, ch.ID, on)
+		st, err := s.deps.Community.Subscribe(c, currentUser(c), c.Param("handle"), on)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -240,29 +244,13 @@ func (s *Server) apiSubscribe(on bool) gin.HandlerFunc {
 }
 
 func (s *Server) apiLiked(c *gin.Context) {
-	cur, limit, err := listParams(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	p, err := s.deps.Community.Liked(c, currentUser(c), cur, limit)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, p)
+	s.apiVideoList(c, func(cur community.Cursor, limit int) (community.VideoPage, error) {
+		return s.deps.Community.Liked(c, currentUser(c), cur, limit)
+	})
 }
 
 func (s *Server) apiFeed(c *gin.Context) {
-	cur, limit, err := listParams(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	p, err := s.deps.Community.Feed(c, currentUser(c), cur, limit)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, p)
+	s.apiVideoList(c, func(cur community.Cursor, limit int) (community.VideoPage, error) {
+		return s.deps.Community.Feed(c, currentUser(c), cur, limit)
+	})
 }

@@ -56,22 +56,8 @@ func classify(err error) (status int, code, msg string, unexpected bool) {
 		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"
 	case errors.As(err, &pe):
 		status, code, msg = pe.status, pe.code, pe.message
-	case errors.Is(err, errs.ErrInvalid):
-		status = http.StatusBadRequest
-	case errors.Is(err, errs.ErrNotFound):
-		status = http.StatusNotFound
-	case errors.Is(err, errs.ErrConflict):
-		status = http.StatusConflict
-	case errors.Is(err, errs.ErrUnauthorized):
-		status = http.StatusUnauthorized
-	case errors.Is(err, errs.ErrForbidden):
-		status = http.StatusForbidden
-	case errors.Is(err, errs.ErrRateLimited):
-		status = http.StatusTooManyRequests
-	case errors.Is(err, errs.ErrTooLarge):
-		status = http.StatusRequestEntityTooLarge
-	case errors.Is(err, errs.ErrUnsupported):
-		status = http.StatusUnsupportedMediaType
+	case kindStatus(err) != 0:
+		status = kindStatus(err)
 	case errors.Is(err, errs.ErrUnavailable), isNetErr(err):
 		status = http.StatusServiceUnavailable
 		if code == "" {
@@ -87,6 +73,25 @@ func classify(err error) (status int, code, msg string, unexpected bool) {
 		msg = defaultMessage(status)
 	}
 	return status, code, msg, false
+}
+
+// kindStatus is the status of err's kind among the errs kinds a client
+// caused (0 for the others).
+func kindStatus(err error) int {
+	for _, k := range []struct {
+		kind   error
+		status int
+	}{
+		{errs.ErrInvalid, http.StatusBadRequest}, {errs.ErrNotFound, http.StatusNotFound},
+		{errs.ErrConflict, http.StatusConflict}, {errs.ErrUnauthorized, http.StatusUnauthorized},
+		{errs.ErrForbidden, http.StatusForbidden}, {errs.ErrRateLimited, http.StatusTooManyRequests},
+		{errs.ErrTooLarge, http.StatusRequestEntityTooLarge}, {errs.ErrUnsupported, http.StatusUnsupportedMediaType},
+	} {
+		if errors.Is(err, k.kind) {
+			return k.status
+		}
+	}
+	return 0
 }
 
 func isNetErr(err error) bool {

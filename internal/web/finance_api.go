@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -73,22 +74,17 @@ func nonNil[T any](v []T) []T {
 	return v
 }
 
-func (s *Server) apiCalculate(c *gin.Context) {
-	p, err := s.deps.Revenue.Calculate(c, actorOf(c), c.Param("period"))
-	if err != nil {
-		s.fail(c, err)
-		return
+// apiPeriodStep runs one step of a period's life (revenue.Service.Calculate
+// or Approve) on the period in the path and answers {"period"}.
+func (s *Server) apiPeriodStep(step func(context.Context, revenue.Actor, string) (revenue.Period, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, err := step(c, actorOf(c), c.Param("period"))
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"period": revenue.PeriodJSON(p)})
 	}
-	c.JSON(http.StatusOK, gin.H{"period": revenue.PeriodJSON(p)})
-}
-
-func (s *Server) apiApprove(c *gin.Context) {
-	p, err := s.deps.Revenue.Approve(c, actorOf(c), c.Param("period"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"period": revenue.PeriodJSON(p)})
 }
 
 func (s *Server) apiMarkPaid(c *gin.Context) {
@@ -176,23 +172,13 @@ func (s *Server) apiPayouts(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	key := c.Param("period")
-	p, err := s.deps.Revenue.Period(c, key)
+	p, lines, total, err := s.deps.Revenue.Payouts(c, c.Param("period"), q)
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	lines, total, err := s.deps.Revenue.Payouts(c, key, q)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	dir := "asc"
-	if q.Desc {
-		dir = "desc"
 	}
 	c.JSON(http.StatusOK, gin.H{"period": revenue.PeriodJSON(p), "payouts": nonNil(revenue.PayoutsJSON(p, lines)),
-		"page": q.Page, "per_page": q.PerPage, "total": total, "sort": q.Sort, "dir": dir})
+		"page": q.Page, "per_page": q.PerPage, "total": total, "sort": q.Sort, "dir": q.Dir()})
 }
 
 // payoutsCSV serves the report documented at revenue.CSVColumns.

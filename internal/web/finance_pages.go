@@ -165,22 +165,13 @@ func (s *Server) financePeriodPage(c *gin.Context) {
 	if c.Query("per_page") == "" {
 		q.PerPage = 25
 	}
-	p, err := s.deps.Revenue.Period(c, key)
+	p, lines, total, err := s.deps.Revenue.Payouts(c, key, q)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	lines, total, err := s.deps.Revenue.Payouts(c, key, q)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	d := financePeriodData{P: revenue.PeriodJSON(p), Total: total, Page: q.Page, PerPage: q.PerPage, Sort: q.Sort,
+	d := financePeriodData{P: revenue.PeriodJSON(p), Total: total, Page: q.Page, PerPage: q.PerPage, Sort: q.Sort, Dir: q.Dir(),
 		CanCalc: !p.Frozen(), CanApprove: p.Status == revenue.StatusCalculated, CanPay: p.Status == revenue.StatusApproved, CanAdjust: p.Frozen()}
-	d.Dir = "asc"
-	if q.Desc {
-		d.Dir = "desc"
-	}
 	d.Pages = (total + q.PerPage - 1) / q.PerPage
 	link := func(sort, dir string, page int) string {
 		v := url.Values{"sort": {sort}, "dir": {dir}, "page": {strconv.Itoa(page)}}
@@ -218,7 +209,7 @@ func (s *Server) financePeriodPage(c *gin.Context) {
 			Amount: p.Format(l.Amount), CarriedIn: p.Format(l.CarriedIn), Payable: p.Format(l.Payable), CarriedOver: p.Format(l.CarriedOver)})
 	}
 	// Top earners chart: the ten largest amounts, bars scaled to the largest.
-	top, _, err := s.deps.Revenue.Payouts(c, key, revenue.PayoutQuery{Sort: "amount", Desc: true, Page: 1, PerPage: 10})
+	_, top, _, err := s.deps.Revenue.Payouts(c, key, revenue.PayoutQuery{Sort: "amount", Desc: true, Page: 1, PerPage: 10})
 	if err != nil {
 		s.fail(c, err)
 		return

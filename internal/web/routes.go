@@ -52,6 +52,8 @@ func (s *Server) routeTable() []route {
 	creator := s.requireRole(accounts.RoleCreator, accounts.RoleAdmin)
 	tus, tusVersion := s.tusHeaders, s.tusResumable
 	static := s.staticFile()
+	get, head, post, put := answering(http.MethodGet), answering(http.MethodHead), answering(http.MethodPost), answering(http.MethodPut)
+	patch, del, options := answering(http.MethodPatch), answering(http.MethodDelete), answering(http.MethodOptions)
 	return []route{
 		// Operations and static files.
 		get("/healthz", s.healthz),
@@ -143,8 +145,8 @@ func (s *Server) routeTable() []route {
 		post("/api/v1/revenue/periods", user, finance, s.apiCreatePeriod).limit(formBody),
 		get("/api/v1/revenue/periods", user, finance, s.apiPeriods),
 		get("/api/v1/revenue/periods/:period", user, finance, s.apiPeriod),
-		post("/api/v1/revenue/periods/:period/calculate", user, finance, s.apiCalculate),
-		post("/api/v1/revenue/periods/:period/approve", user, finance, s.apiApprove),
+		post("/api/v1/revenue/periods/:period/calculate", user, finance, s.apiPeriodStep(s.deps.Revenue.Calculate)),
+		post("/api/v1/revenue/periods/:period/approve", user, finance, s.apiPeriodStep(s.deps.Revenue.Approve)),
 		post("/api/v1/revenue/periods/:period/mark-paid", user, finance, s.apiMarkPaid).limit(formBody),
 		post("/api/v1/revenue/periods/:period/adjustments", user, finance, s.apiAdjust).limit(formBody),
 		get("/api/v1/revenue/periods/:period/adjustments", user, finance, s.apiAdjustments),
@@ -165,26 +167,10 @@ func (s *Server) routeTable() []route {
 	}
 }
 
-func get(path string, chain ...gin.HandlerFunc) route {
-	return route{http.MethodGet, path, bodyRule{}, chain}
-}
-func head(path string, chain ...gin.HandlerFunc) route {
-	return route{http.MethodHead, path, bodyRule{}, chain}
-}
-func post(path string, chain ...gin.HandlerFunc) route {
-	return route{http.MethodPost, path, bodyRule{}, chain}
-}
-func put(path string, chain ...gin.HandlerFunc) route {
-	return route{http.MethodPut, path, bodyRule{}, chain}
-}
-func patch(path string, chain ...gin.HandlerFunc) route {
-	return route{http.MethodPatch, path, bodyRule{}, chain}
-}
-func del(path string, chain ...gin.HandlerFunc) route {
-	return route{http.MethodDelete, path, bodyRule{}, chain}
-}
-func options(path string, chain ...gin.HandlerFunc) route {
-	return route{http.MethodOptions, path, bodyRule{}, chain}
+// answering returns the constructor of routes for the HTTP method m, with
+// the zero body rule.
+func answering(m string) func(path string, chain ...gin.HandlerFunc) route {
+	return func(path string, chain ...gin.HandlerFunc) route { return route{method: m, path: path, chain: chain} }
 }
 
 // routes registers the table. Every route runs its body rule first (a body

@@ -301,16 +301,10 @@ func (s *Server) commentDeleteSubmit(c *gin.Context) {
 }
 
 func (s *Server) subscribeSubmit(c *gin.Context) {
-	u := currentUser(c)
-	ch, err := s.deps.Community.Channel(c, c.Param("handle"), u)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	on := c.PostForm("action") != "unsubscribe"
-	if _, err := s.deps.Community.Subscribe(c, u, ch.ID, on); err != nil {
+	if _, err := s.deps.Community.Subscribe(c, currentUser(c), c.Param("handle"), on); err != nil {
 		s.fail(c, err)
 		return
 	}
-	backTo(c, "/c/"+url.PathEscape(ch.Handle))
+	backTo(c, "/c/"+url.PathEscape(c.Param("handle")))
 }

@@ -122,19 +122,7 @@ func (s *Revenue) Period(ctx context.Context, key string) (revenue.Period, error
 // Periods lists periods, latest month first.
 func (s *Revenue) Periods(ctx context.Context) ([]revenue.Period, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT `+periodCols+` FROM revenue_periods p ORDER BY p.starts_on DESC`)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []revenue.Period
-	for rows.Next() {
-		p, err := scanPeriod(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, mapErr(rows.Err())
+	return collect(rows, err, scanPeriod)
 }
 
 // LastApproved returns the latest approved (or paid) period.

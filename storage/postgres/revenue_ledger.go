@@ -41,20 +41,17 @@ func (s *Revenue) Approve(ctx context.Context, key string, at time.Time, by reve
 		if stale > 0 {
 			return errs.New(errs.ErrConflict, "stale_draft", "balances carried into %s changed since it was calculated (%d creators); calculate it again, then approve", key, stale)
 		}
-		var revTx, allocTx int64
-		if err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (period_id, kind, currency, memo, created_by, created_at)
-			VALUES ($1, 'revenue', $2, $3, nullif($4, 0::bigint), $5) RETURNING id`,
-			p.ID, p.Currency, "net ad revenue "+key, by.ID, at).Scan(&revTx); err != nil {
-			return revErr(err)
+		revTx, err := insertTransaction(ctx, tx, p, "revenue", "net ad revenue "+key, by, at)
+		if err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account, creator_id, side, amount_minor)
 			SELECT $1, a, NULL, s, $2::bigint FROM (VALUES ('cash', 'D'), ('revenue', 'C')) v (a, s) WHERE $2::bigint > 0`, revTx, p.Revenue); err != nil {
 			return revErr(err)
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (period_id, kind, currency, memo, created_by, created_at)
-			VALUES ($1, 'allocation', $2, $3, nullif($4, 0::bigint), $5) RETURNING id`,
-			p.ID, p.Currency, "revenue share "+key, by.ID, at).Scan(&allocTx); err != nil {
-			return revErr(err)
+		allocTx, err := insertTransaction(ctx, tx, p, "allocation", "revenue share "+key, by, at)
+		if err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account, creator_id, side, amount_minor)
 			SELECT $1::bigint, 'revenue', NULL::bigint, 'D', $3::bigint WHERE $3::bigint > 0
@@ -101,11 +98,9 @@ func (s *Revenue) MarkPaid(ctx context.Context, key string, creatorID int64, ref
 				return errs.New(errs.ErrConflict, "nothing_payable", "creator %d has nothing payable for %s (below the minimum payout or not eligible)", creatorID, key)
 			}
 		}
-		var txID int64
-		if err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (period_id, kind, currency, memo, created_by, created_at)
-			VALUES ($1, 'payment', $2, $3, nullif($4, 0::bigint), $5) RETURNING id`,
-			p.ID, p.Currency, "payment "+reference, by.ID, at).Scan(&txID); err != nil {
-			return revErr(err)
+		txID, err := insertTransaction(ctx, tx, p, "payment", "payment "+reference, by, at)
+		if err != nil {
+			return err
 		}
 		tag, err := tx.Exec(ctx, `
 			WITH paid AS (
@@ -144,11 +139,9 @@ func (s *Revenue) Adjust(ctx context.Context, key string, adj revenue.Adjustment
 		if !p.Frozen() {
 			return errs.New(errs.ErrConflict, "not_approved", "period %s is not approved; recalculate it instead", key)
 		}
-		var txID int64
-		if err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (period_id, kind, currency, memo, created_by, created_at)
-			VALUES ($1, 'adjustment', $2, $3, nullif($4, 0::bigint), $5) RETURNING id`,
-			p.ID, p.Currency, "adjustment: "+adj.Reason, by.ID, adj.CreatedAt).Scan(&txID); err != nil {
-			return revErr(err)
+		txID, err := insertTransaction(ctx, tx, p, "adjustment", "adjustment: "+adj.Reason, by, adj.CreatedAt)
+		if err != nil {
+			return err
 		}
 		creditSide, debitSide := "C", "D" // creator is owed more: Dr platform_share, Cr creator_payable
 		amount := adj.Amount
@@ -259,4 +252,14 @@ func (s *Revenue) CheckFacts(ctx context.Context) (revenue.CheckFacts, error) {
 		return b, err
 	})
 	return f, mapErr(err)
+}
+
+// insertTransaction opens a ledger transaction of kind in period p's
+// currency and returns its id; its entries follow in the same transaction.
+func insertTransaction(ctx context.Context, tx pgx.Tx, p revenue.Period, kind, memo string, by revenue.Actor, at time.Time) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (period_id, kind, currency, memo, created_by, created_at)
+		VALUES ($1, $2, $3, $4, nullif($5, 0::bigint), $6) RETURNING id`,
+		p.ID, kind, p.Currency, memo, by.ID, at).Scan(&id)
+	return id, revErr(err)
 }
