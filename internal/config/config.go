@@ -125,6 +125,7 @@ type Error struct {
 	Msg string
 }
 
+// Error is the line start-up stops with: "config: VAR what is wrong".
 func (e *Error) Error() string { return fmt.Sprintf("config: %s %s", e.Var, e.Msg) }
 
 // Load reads the configuration from the process environment.

@@ -3,7 +3,10 @@ package videos
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/ucc-video/ucc/internal/objects"
 )
 
 func TestLadder(t *testing.T) {
@@ -73,6 +76,30 @@ func TestValidateHandle(t *testing.T) {
 	for _, in := range []string{"ab", "-abc", "has space", "ünï", "a/b/c", "abcdefghijabcdefghijabcdefghijx"} {
 		if _, err := ValidateHandle(in); err == nil {
 			t.Errorf("ValidateHandle(%q) accepted", in)
+		}
+	}
+}
+
+// TestNewServiceNeedsItsDependencies: the service is built whole or not at
+// all, and the error names what is missing.
+func TestNewServiceNeedsItsDependencies(t *testing.T) {
+	full := Config{Store: struct{ Store }{}, Objects: struct{ objects.Store }{}, Views: struct{ ViewCounts }{}, MaxUploadBytes: 1}
+	if _, err := NewService(full); err != nil {
+		t.Fatalf("NewService with every dependency: %v", err)
+	}
+	for _, c := range []struct {
+		drop func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Store = nil }, "Config.Store"},
+		{func(c *Config) { c.Objects = nil }, "Config.Objects"},
+		{func(c *Config) { c.Views = nil }, "Config.Views"},
+		{func(c *Config) { c.MaxUploadBytes = 0 }, "Config.MaxUploadBytes"},
+	} {
+		cfg := full
+		c.drop(&cfg)
+		if _, err := NewService(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("NewService without %s = %v, want an error naming it", c.want, err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"time"
 
 	"strings"
@@ -214,5 +215,20 @@ func TestRequestDeadline(t *testing.T) {
 	wantStatus(t, r, http.StatusServiceUnavailable)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("answered after %v", d)
+	}
+}
+
+// TestNewNamesMissingDependency: every Deps field is required, and New
+// names the one that is missing.
+func TestNewNamesMissingDependency(t *testing.T) {
+	ts := newTestServer(t)
+	typ := reflect.TypeOf(ts.deps)
+	for i := 0; i < typ.NumField(); i++ {
+		d := ts.deps
+		reflect.ValueOf(&d).Elem().Field(i).SetZero()
+		name := typ.Field(i).Name
+		if _, err := New(ts.cfg, d); err == nil || err.Error() != "web: Deps."+name+" is required" {
+			t.Errorf("New without Deps.%s: %v", name, err)
+		}
 	}
 }
