@@ -75,12 +75,9 @@ func (s *Revenue) Approve(ctx context.Context, key string, at time.Time, by reve
 func (s *Revenue) MarkPaid(ctx context.Context, key string, creatorID int64, reference string, at time.Time, by revenue.Actor, audit revenue.AuditEntry) (int, error) {
 	var n int
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		p, err := scanPeriod(tx.QueryRow(ctx, `SELECT `+periodCols+` FROM revenue_periods p WHERE p.period = $1 FOR UPDATE`, key))
+		p, err := lockApproved(ctx, tx, key, "period %s must be approved before payments are recorded")
 		if err != nil {
 			return err
-		}
-		if !p.Frozen() {
-			return errs.New(errs.ErrConflict, "not_approved", "period %s must be approved before payments are recorded", key)
 		}
 		if creatorID > 0 {
 			var payable int64
@@ -132,12 +129,9 @@ func (s *Revenue) MarkPaid(ctx context.Context, key string, creatorID int64, ref
 // Adjust records a late correction and its ledger transaction.
 func (s *Revenue) Adjust(ctx context.Context, key string, adj revenue.Adjustment, by revenue.Actor, audit revenue.AuditEntry) (revenue.Adjustment, error) {
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		p, err := scanPeriod(tx.QueryRow(ctx, `SELECT `+periodCols+` FROM revenue_periods p WHERE p.period = $1 FOR UPDATE`, key))
+		p, err := lockApproved(ctx, tx, key, "period %s is not approved; recalculate it instead")
 		if err != nil {
 			return err
-		}
-		if !p.Frozen() {
-			return errs.New(errs.ErrConflict, "not_approved", "period %s is not approved; recalculate it instead", key)
 		}
 		txID, err := insertTransaction(ctx, tx, p, "adjustment", "adjustment: "+adj.Reason, by, adj.CreatedAt)
 		if err != nil {
@@ -262,4 +256,15 @@ func insertTransaction(ctx context.Context, tx pgx.Tx, p revenue.Period, kind, m
 		VALUES ($1, $2, $3, $4, nullif($5, 0::bigint), $6) RETURNING id`,
 		p.ID, kind, p.Currency, memo, by.ID, at).Scan(&id)
 	return id, revErr(err)
+}
+
+// lockApproved locks the period row for the transaction and refuses
+// (409 not_approved, with notApproved's message about key) a period that
+// is not approved (or paid).
+func lockApproved(ctx context.Context, tx pgx.Tx, key, notApproved string) (revenue.Period, error) {
+	p, err := scanPeriod(tx.QueryRow(ctx, `SELECT `+periodCols+` FROM revenue_periods p WHERE p.period = $1 FOR UPDATE`, key))
+	if err == nil && !p.Frozen() {
+		err = errs.New(errs.ErrConflict, "not_approved", notApproved, key)
+	}
+	return p, err
 }
