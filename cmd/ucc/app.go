@@ -175,7 +175,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 	}
 	return web.New(web.Config{
 		BaseURL: cfg.BaseURL, SecretKey: cfg.SecretKey, CookieSecure: cfg.CookieSecure,
-		TrustedProxies: cfg.TrustedProxies, MediaOrigins: media, Version: version,
+		TrustedProxies: cfg.TrustedProxies, MediaOrigins: media, Version: version, Language: cfg.DefaultLanguage,
 	}, web.Deps{
 		Log:       a.log,
 		Now:       time.Now,

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ucc-video/ucc/internal/errs"
+	"github.com/ucc-video/ucc/internal/i18n"
 )
 
 // Role decides what a user may do.
@@ -40,13 +41,43 @@ func ParseRole(s string) (Role, error) {
 	return "", errs.Invalid("invalid_role", "role must be viewer, creator, finance or admin")
 }
 
+// ParseLanguage checks a language a user chooses: one UCC speaks, or ""
+// for none (the browser's own then decides).
+func ParseLanguage(lang string) (string, error) {
+	if lang == "" || i18n.Supported(lang) {
+		return lang, nil
+	}
+	return "", errs.Invalid("invalid_language", "language %q is not one UCC speaks; choose one of %s",
+		errs.P("Language", lang), errs.P("Choices", strings.Join(i18n.Languages(), ", ")))
+}
+
+// ErrNoLanguage refuses a language switch that names no language.
+var ErrNoLanguage = errs.NewVariant(errs.ErrInvalid, "invalid_language", "missing", "choose a language: %s",
+	errs.P("Choices", strings.Join(i18n.Languages(), ", ")))
+
+// SetLanguage saves the language user id chose for UCC's pages and
+// messages ("" forgets the choice) and returns the user.
+func (s *Service) SetLanguage(ctx context.Context, id int64, lang string) (User, error) {
+	lang, err := ParseLanguage(lang)
+	if err != nil {
+		return User{}, err
+	}
+	if err := s.store.SetLanguage(ctx, id, lang); err != nil {
+		return User{}, err
+	}
+	return s.store.UserByID(ctx, id)
+}
+
 // User is a person with an account.
 type User struct {
 	ID          int64     `json:"id"`
 	Email       string    `json:"email"`
 	DisplayName string    `json:"display_name"`
 	Role        Role      `json:"role"`
-	CreatedAt   time.Time `json:"created_at"`
+	// Language is the language the user chose for UCC's pages and
+	// messages ("ko", "en"), or "" while they have chosen none.
+	Language  string    `json:"language"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // IsFinance reports whether u may run revenue periods.
@@ -66,6 +97,8 @@ type Store interface {
 	UserByID(ctx context.Context, id int64) (User, error)
 	// SetRole changes a user's role.
 	SetRole(ctx context.Context, id int64, role Role) error
+	// SetLanguage saves the language a user chose ("" forgets it).
+	SetLanguage(ctx context.Context, id int64, lang string) error
 	// SetPassword replaces a user's password hash.
 	SetPassword(ctx context.Context, id int64, passwordHash string) error
 	// CreateSession stores a browser session.

@@ -82,7 +82,7 @@ func (s *Service) ChannelVideos(ctx context.Context, channelID int64, sort Sort,
 		}
 		return s.offsetPage(ctx, vs, cur.Offset, limit)
 	}
-	return VideoPage{}, errs.Invalid("invalid_sort", `sort must be "newest" or "popular"`)
+	return VideoPage{}, errs.InvalidVariant("invalid_sort", "channel", `sort must be "newest" or "popular"`)
 }
 
 // MoreFromChannel lists up to limit other public videos of v's channel.

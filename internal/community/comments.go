@@ -16,10 +16,10 @@ var (
 	errNoComment       = errs.New(errs.ErrNotFound, "comment_not_found", "no such comment")
 	errCommentsOff     = errs.New(errs.ErrForbidden, "comments_disabled", "comments are turned off for this video")
 	errNotYourComment  = errs.New(errs.ErrForbidden, "not_your_comment", "you can only edit your own comments")
-	errCannotRemove    = errs.New(errs.ErrForbidden, "not_your_comment", "you can only delete your own comments, or comments on your own videos")
+	errCannotRemove    = errs.NewVariant(errs.ErrForbidden, "not_your_comment", "delete", "you can only delete your own comments, or comments on your own videos")
 	errNotYourVideo    = errs.New(errs.ErrForbidden, "not_your_video", "only the video's creator can change its comment settings")
 	errCommentDeleted  = errs.New(errs.ErrNotFound, "comment_deleted", "that comment was deleted")
-	errSignInToComment = errs.New(errs.ErrUnauthorized, "unauthorized", "sign in to comment")
+	errSignInToComment = errs.NewVariant(errs.ErrUnauthorized, "unauthorized", "comment", "sign in to comment")
 )
 
 // ValidateComment trims a comment body and checks its length.
@@ -34,7 +34,7 @@ func ValidateComment(body string) (string, error) {
 		return "", errs.Invalid("comment_empty", "the comment is empty")
 	}
 	if n := utf8.RuneCountInString(body); n > MaxCommentRunes {
-		return "", errs.Invalid("comment_too_long", "a comment can be at most 10,000 characters; this one has %d", n)
+		return "", errs.Invalid("comment_too_long", "a comment can be at most 10,000 characters; this one has %d", errs.P("Length", n))
 	}
 	return body, nil
 }
@@ -48,7 +48,7 @@ func ParseCommentSort(s string) (Sort, error) {
 	case SortTop:
 		return SortTop, nil
 	}
-	return "", errs.Invalid("invalid_sort", `sort must be "newest" or "top"`)
+	return "", errs.InvalidVariant("invalid_sort", "comments", `sort must be "newest" or "top"`)
 }
 
 // Comments lists a video's top-level comments, each with its first
@@ -159,7 +159,7 @@ func (s *Service) PostComment(ctx context.Context, u *accounts.User, publicID, b
 	}
 	n, err := s.limiter.Hit(ctx, "comment:"+strconv.FormatInt(u.ID, 10), s.cfg.CommentWindow)
 	if err != nil {
-		return Comment{}, errs.New(errs.ErrUnavailable, "unavailable", "comments cannot be posted right now; try again in a moment")
+		return Comment{}, errs.NewVariant(errs.ErrUnavailable, "unavailable", "comments", "comments cannot be posted right now; try again in a moment")
 	}
 	if n > s.cfg.CommentLimit {
 		return Comment{}, errs.New(errs.ErrRateLimited, "comment_rate_limited", "you are commenting too fast; wait a minute and try again")

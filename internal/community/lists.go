@@ -145,13 +145,13 @@ func (s *Service) List(ctx context.Context, sort Sort, cur Cursor, limit int) (V
 	case SortTrending:
 		return s.Trending(ctx, cur, limit)
 	}
-	return VideoPage{}, errs.Invalid("invalid_sort", `sort must be "recent" or "trending"`)
+	return VideoPage{}, errs.InvalidVariant("invalid_sort", "videos", `sort must be "recent" or "trending"`)
 }
 
 // Feed lists new public videos from the channels u subscribes to.
 func (s *Service) Feed(ctx context.Context, u *accounts.User, cur Cursor, limit int) (VideoPage, error) {
 	if u == nil {
-		return VideoPage{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in to see your subscriptions")
+		return VideoPage{}, errs.NewVariant(errs.ErrUnauthorized, "unauthorized", "feed", "sign in to see your subscriptions")
 	}
 	limit = ClampLimit(limit)
 	vs, err := s.store.FeedVideos(ctx, u.ID, cur, limit+1)
@@ -164,7 +164,7 @@ func (s *Service) Feed(ctx context.Context, u *accounts.User, cur Cursor, limit 
 // Liked lists the public videos u liked, most recently liked first.
 func (s *Service) Liked(ctx context.Context, u *accounts.User, cur Cursor, limit int) (VideoPage, error) {
 	if u == nil {
-		return VideoPage{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in to see the videos you liked")
+		return VideoPage{}, errs.NewVariant(errs.ErrUnauthorized, "unauthorized", "liked", "sign in to see the videos you liked")
 	}
 	limit = ClampLimit(limit)
 	vs, at, err := s.store.LikedVideos(ctx, u.ID, cur, limit+1)

@@ -15,7 +15,7 @@ import (
 // returns the new counts.
 func (s *Service) React(ctx context.Context, u *accounts.User, publicID string, r Reaction) (ReactionState, error) {
 	if u == nil {
-		return ReactionState{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in to like videos")
+		return ReactionState{}, errs.NewVariant(errs.ErrUnauthorized, "unauthorized", "like", "sign in to like videos")
 	}
 	v, err := s.videos.Visible(ctx, publicID, u)
 	if err != nil {

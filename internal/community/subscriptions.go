@@ -14,7 +14,7 @@ import (
 // both are idempotent. Subscribing to one's own channel is refused.
 func (s *Service) Subscribe(ctx context.Context, u *accounts.User, handle string, on bool) (SubscriptionState, error) {
 	if u == nil {
-		return SubscriptionState{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in to subscribe")
+		return SubscriptionState{}, errs.NewVariant(errs.ErrUnauthorized, "unauthorized", "subscribe", "sign in to subscribe")
 	}
 	ch, err := s.byHandle(ctx, handle)
 	if err != nil {

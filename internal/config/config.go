@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ucc-video/ucc/internal/i18n"
 )
 
 // Spec declares one environment variable: its name, default and meaning.
@@ -46,6 +48,7 @@ var specs = []Spec{
 	{Name: "UCC_S3_PATH_STYLE", Default: "true", Help: "use path-style bucket addressing (MinIO); false for virtual-host style"},
 	{Name: "UCC_SECRET_KEY", Default: "", Help: "secret for signing play tokens and viewer cookies, at least 32 characters (default: random at each start, fine for one dev process only)", Secret: true},
 	{Name: "UCC_COOKIE_SECURE", Default: "auto", Help: "mark cookies Secure: auto (when UCC_BASE_URL is https), true or false"},
+	{Name: "UCC_DEFAULT_LANGUAGE", Default: "ko", Help: "language of the pages, messages and CLI for readers who chose none and whose browser asks for none UCC speaks: ko or en"},
 	{Name: "UCC_TRUSTED_PROXIES", Default: "", Help: "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
 	{Name: "UCC_LOG_FORMAT", Default: "json", Help: "log format: json or text"},
 	{Name: "UCC_LOG_LEVEL", Default: "info", Help: "log level: debug, info, warn or error"},
@@ -89,6 +92,7 @@ type Config struct {
 	SecretGenerated  bool
 	CookieSecure     bool
 	TrustedProxies   []netip.Prefix
+	DefaultLanguage  string // "ko" or "en"
 	LogFormat        string
 	LogLevel         string
 	ShutdownTimeout  time.Duration
@@ -225,6 +229,7 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 		p.fail("UCC_COOKIE_SECURE", "must be auto, true or false, got %q", v)
 	}
 	c.TrustedProxies = p.prefixes("UCC_TRUSTED_PROXIES")
+	c.DefaultLanguage = p.oneOf("UCC_DEFAULT_LANGUAGE", i18n.Languages()...)
 	c.LogFormat = p.oneOf("UCC_LOG_FORMAT", "json", "text")
 	c.LogLevel = p.oneOf("UCC_LOG_LEVEL", "debug", "info", "warn", "error")
 	c.ShutdownTimeout = p.duration("UCC_SHUTDOWN_TIMEOUT", time.Second)

@@ -28,7 +28,7 @@ func CurrencyExponent(code string) (int, error) {
 		return e, nil
 	}
 	return 0, errs.Invalid("unknown_currency",
-		"currency %q is not an ISO 4217 code UCC knows; use an upper-case code such as USD, EUR, GBP, JPY or KRW", code)
+		"currency %q is not an ISO 4217 code UCC knows; use an upper-case code such as USD, EUR, GBP, JPY or KRW", errs.P("Currency", code))
 }
 
 // NormalizeCurrency upper-cases and checks a currency code.
@@ -93,7 +93,8 @@ func ParseAmount(s, currency string) (int64, error) {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	whole, frac, hasDot := strings.Cut(s, ".")
-	bad := errs.Invalid("invalid_amount", "%q is not an amount in %s (at most %d decimal places, e.g. %s)", s, currency, exp, FormatMinor(123456, exp))
+	bad := errs.Invalid("invalid_amount", "%q is not an amount in %s (at most %d decimal places, e.g. %s)",
+		errs.P("Amount", s), errs.P("Currency", currency), errs.P("Places", exp), errs.P("Example", FormatMinor(123456, exp)))
 	if whole == "" || (hasDot && frac == "") || len(frac) > exp || strings.Trim(whole+frac, "0123456789") != "" {
 		return 0, bad
 	}

@@ -117,12 +117,12 @@ var periodRe = regexp.MustCompile(`^([0-9]{4})-([0-9]{2})$`)
 func ParsePeriod(s string) (start, end time.Time, err error) {
 	m := periodRe.FindStringSubmatch(s)
 	if m == nil {
-		return start, end, errs.Invalid("invalid_period", "period %q must be a month written YYYY-MM, e.g. 2026-10", s)
+		return start, end, errs.Invalid("invalid_period", "period %q must be a month written YYYY-MM, e.g. 2026-10", errs.P("Period", s))
 	}
 	y, _ := strconv.Atoi(m[1])
 	mo, _ := strconv.Atoi(m[2])
 	if mo < 1 || mo > 12 || y < 2000 {
-		return start, end, errs.Invalid("invalid_period", "period %q is not a month from 2000-01 on", s)
+		return start, end, errs.InvalidVariant("invalid_period", "range", "period %q is not a month from 2000-01 on", errs.P("Period", s))
 	}
 	start = time.Date(y, time.Month(mo), 1, 0, 0, 0, 0, time.UTC)
 	return start, start.AddDate(0, 1, 0), nil
@@ -201,7 +201,7 @@ func (q PayoutQuery) Normalize() (PayoutQuery, error) {
 		q.Sort, q.Desc = "amount", true
 	}
 	if !payoutSort(q.Sort) {
-		return q, errs.Invalid("invalid_sort", "sort must be one of creator_id, channel, period_views, lifetime_views, amount, payable")
+		return q, errs.InvalidVariant("invalid_sort", "payouts", "sort must be one of creator_id, channel, period_views, lifetime_views, amount, payable")
 	}
 	if q.Page < 1 {
 		q.Page = 1
@@ -210,7 +210,7 @@ func (q PayoutQuery) Normalize() (PayoutQuery, error) {
 		q.PerPage = 50
 	}
 	if q.PerPage > 500 {
-		return q, errs.Invalid("invalid_per_page", "per_page may be at most 500")
+		return q, errs.InvalidVariant("invalid_per_page", "max", "per_page may be at most 500")
 	}
 	return q, nil
 }
@@ -348,14 +348,14 @@ type ReportWriter func(w io.Writer, p Period, lines []Payout) error
 
 // errFrozen is the conflict for changing an approved period.
 func errFrozen(key string) error {
-	return errs.New(errs.ErrConflict, "period_approved", "period %s is approved and can no longer change; record a late correction as an adjustment", key)
+	return errs.New(errs.ErrConflict, "period_approved", "period %s is approved and can no longer change; record a late correction as an adjustment", errs.P("Period", key))
 }
 
 // ErrRunning is the conflict a second concurrent calculation gets.
 func ErrRunning(key string) error {
-	return errs.New(errs.ErrConflict, "calculation_running", "a calculation for %s is already running", key)
+	return errs.New(errs.ErrConflict, "calculation_running", "a calculation for %s is already running", errs.P("Period", key))
 }
 
 func fmtPeriodErr(key string) error {
-	return errs.New(errs.ErrNotFound, "period_not_found", "there is no revenue period %s", key)
+	return errs.New(errs.ErrNotFound, "period_not_found", "there is no revenue period %s", errs.P("Period", key))
 }

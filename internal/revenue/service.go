@@ -52,7 +52,7 @@ func (s *Service) CreatePeriod(ctx context.Context, by Actor, in NewPeriod) (Per
 		return Period{}, err
 	}
 	if in.Revenue == nil {
-		return Period{}, errs.Invalid("invalid_revenue", "revenue_minor is required: the net ad revenue in minor units (cents for USD)")
+		return Period{}, errs.InvalidVariant("invalid_revenue", "required", "revenue_minor is required: the net ad revenue in minor units (cents for USD)")
 	}
 	cur, err := NormalizeCurrency(in.Currency)
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *Service) CreatePeriod(ctx context.Context, by Actor, in NewPeriod) (Per
 	detail := fmt.Sprintf("R=%s %s, s=%d bps, T=%d, M=%s", p.Format(p.Revenue), p.Currency, p.ShareBps, p.Threshold, p.Format(p.MinPayout))
 	out, err := s.store.CreatePeriod(ctx, p, by, s.audit(by, p.Key, "create", detail))
 	if errors.Is(err, errs.ErrConflict) {
-		return Period{}, errs.New(errs.ErrConflict, "period_exists", "period %s already exists", p.Key)
+		return Period{}, errs.New(errs.ErrConflict, "period_exists", "period %s already exists", errs.P("Period", p.Key))
 	}
 	return out, err
 }
@@ -115,7 +115,7 @@ func (s *Service) Calculate(ctx context.Context, by Actor, key string) (Period, 
 	}
 	now := s.now().UTC()
 	if now.Before(p.EndsOn) {
-		return Period{}, errs.New(errs.ErrConflict, "period_not_ended", "period %s has not ended yet (it ends %s UTC); calculate it after the month is over", key, p.EndsOn.Format("2006-01-02"))
+		return Period{}, errs.New(errs.ErrConflict, "period_not_ended", "period %s has not ended yet (it ends %s UTC); calculate it after the month is over", errs.P("Period", key), errs.P("Ends", p.EndsOn.Format("2006-01-02")))
 	}
 	aud := s.audit(by, key, "calculate", "")
 	compute := func(p Period, in []CreatorInput) (Allocation, error) {
@@ -144,9 +144,9 @@ func (s *Service) Approve(ctx context.Context, by Actor, key string) (Period, er
 	}
 	switch p.Status {
 	case StatusOpen:
-		return Period{}, errs.New(errs.ErrConflict, "not_calculated", "period %s has not been calculated yet", key)
+		return Period{}, errs.New(errs.ErrConflict, "not_calculated", "period %s has not been calculated yet", errs.P("Period", key))
 	case StatusApproved, StatusPaid:
-		return Period{}, errs.New(errs.ErrConflict, "period_approved", "period %s is already approved", key)
+		return Period{}, errs.NewVariant(errs.ErrConflict, "period_approved", "already", "period %s is already approved", errs.P("Period", key))
 	}
 	return s.store.Approve(ctx, key, s.now().UTC(), by, s.audit(by, key, "approve", "E="+p.Format(p.Pool)+", platform="+p.Format(p.Platform)+", digest "+p.Digest))
 }
@@ -166,7 +166,7 @@ func (s *Service) MarkPaid(ctx context.Context, by Actor, key string, creatorID 
 		return 0, err
 	}
 	if !p.Frozen() {
-		return 0, errs.New(errs.ErrConflict, "not_approved", "period %s must be approved before payments are recorded", key)
+		return 0, errs.NewVariant(errs.ErrConflict, "not_approved", "payments", "period %s must be approved before payments are recorded", errs.P("Period", key))
 	}
 	who := "all unpaid creators"
 	if creatorID > 0 {
@@ -183,9 +183,9 @@ func (s *Service) Adjust(ctx context.Context, by Actor, key string, creatorID, a
 	reason = strings.TrimSpace(reason)
 	switch {
 	case creatorID <= 0:
-		return Adjustment{}, errs.Invalid("invalid_creator", "creator_id is required")
+		return Adjustment{}, errs.InvalidVariant("invalid_creator", "required", "creator_id is required")
 	case amount == 0:
-		return Adjustment{}, errs.Invalid("invalid_amount", "amount_minor must be non-zero (positive owes the creator more, negative less)")
+		return Adjustment{}, errs.InvalidVariant("invalid_amount", "zero", "amount_minor must be non-zero (positive owes the creator more, negative less)")
 	case reason == "" || utf8.RuneCountInString(reason) > 500 || !oneLine(reason):
 		return Adjustment{}, errs.Invalid("invalid_reason", "a reason of 1 to 500 characters on one line is required")
 	}
@@ -194,7 +194,7 @@ func (s *Service) Adjust(ctx context.Context, by Actor, key string, creatorID, a
 		return Adjustment{}, err
 	}
 	if !p.Frozen() {
-		return Adjustment{}, errs.New(errs.ErrConflict, "not_approved", "period %s is still a draft: change its inputs and recalculate instead of adjusting", key)
+		return Adjustment{}, errs.NewVariant(errs.ErrConflict, "not_approved", "adjust", "period %s is still a draft: change its inputs and recalculate instead of adjusting", errs.P("Period", key))
 	}
 	adj := Adjustment{PeriodKey: key, CreatorID: creatorID, Amount: amount, Reason: reason, CreatedAt: s.now().UTC()}
 	return s.store.Adjust(ctx, key, adj, by, s.audit(by, key, "adjust", fmt.Sprintf("creator %d, %s %s: %s", creatorID, p.Format(amount), p.Currency, reason)))

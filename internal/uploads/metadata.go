@@ -20,26 +20,26 @@ func ParseMetadata(h string) (map[string]string, error) {
 		return out, nil
 	}
 	if len(h) > maxMetadataLen {
-		return nil, errs.Invalid("invalid_metadata", "Upload-Metadata is longer than %d bytes", maxMetadataLen)
+		return nil, errs.InvalidVariant("invalid_metadata", "too_long", "Upload-Metadata is longer than %d bytes", errs.P("Max", maxMetadataLen))
 	}
 	for pair := range strings.SplitSeq(h, ",") {
 		pair = strings.TrimSpace(pair)
 		key, val, _ := strings.Cut(pair, " ")
 		if key == "" || !validKey(key) {
-			return nil, errs.Invalid("invalid_metadata", "Upload-Metadata has a bad key %q", key)
+			return nil, errs.InvalidVariant("invalid_metadata", "bad_key", "Upload-Metadata has a bad key %q", errs.P("Key", key))
 		}
 		if _, dup := out[key]; dup {
-			return nil, errs.Invalid("invalid_metadata", "Upload-Metadata repeats the key %q", key)
+			return nil, errs.InvalidVariant("invalid_metadata", "repeated", "Upload-Metadata repeats the key %q", errs.P("Key", key))
 		}
 		val = strings.TrimSpace(val)
 		b, err := base64.StdEncoding.DecodeString(val)
 		if err != nil {
 			if b, err = base64.RawStdEncoding.DecodeString(val); err != nil {
-				return nil, errs.Invalid("invalid_metadata", "Upload-Metadata value of %q is not base64", key)
+				return nil, errs.InvalidVariant("invalid_metadata", "base64", "Upload-Metadata value of %q is not base64", errs.P("Key", key))
 			}
 		}
 		if !utf8.Valid(b) {
-			return nil, errs.Invalid("invalid_metadata", "Upload-Metadata value of %q is not UTF-8 text", key)
+			return nil, errs.InvalidVariant("invalid_metadata", "utf8", "Upload-Metadata value of %q is not UTF-8 text", errs.P("Key", key))
 		}
 		out[key] = string(b)
 	}

@@ -98,12 +98,12 @@ func (s *Service) partSizeFor(length int64) int64 {
 func (s *Service) Create(ctx context.Context, creatorID int64, length int64, meta map[string]string) (Session, error) {
 	switch {
 	case length < 0:
-		return Session{}, errs.Invalid("invalid_length", "Upload-Length must be a whole number of bytes")
+		return Session{}, errs.InvalidVariant("invalid_length", "number", "Upload-Length must be a whole number of bytes")
 	case length == 0:
-		return Session{}, errs.Invalid("empty_file", "the file is empty (0 bytes); pick a video file")
+		return Session{}, errs.InvalidVariant("empty_file", "upload", "the file is empty (0 bytes); pick a video file")
 	case s.cfg.MaxBytes > 0 && length > s.cfg.MaxBytes:
-		return Session{}, errs.New(errs.ErrTooLarge, "too_large", "the file is too large: %s, and the largest upload allowed is %s",
-			bytesize.Format(length), bytesize.Format(s.cfg.MaxBytes))
+		return Session{}, errs.NewVariant(errs.ErrTooLarge, "too_large", "upload", "the file is too large: %s, and the largest upload allowed is %s",
+			errs.P("Size", bytesize.Format(length)), errs.P("Limit", bytesize.Format(s.cfg.MaxBytes)))
 	}
 	clean, err := cleanMetadata(meta)
 	if err != nil {
@@ -126,8 +126,8 @@ func (s *Service) Create(ctx context.Context, creatorID int64, length int64, met
 	used, ok, err := s.store.Create(ctx, sess, s.cfg.QuotaBytes)
 	if err == nil && !ok {
 		left := max(s.cfg.QuotaBytes-used, 0)
-		err = errs.New(errs.ErrTooLarge, "quota_exceeded", "quota exceeded: this file needs %s but only %s of your %s storage quota is left",
-			bytesize.Format(length), bytesize.Format(left), bytesize.Format(s.cfg.QuotaBytes))
+		err = errs.NewVariant(errs.ErrTooLarge, "quota_exceeded", "needs", "quota exceeded: this file needs %s but only %s of your %s storage quota is left",
+			errs.P("Size", bytesize.Format(length)), errs.P("Left", bytesize.Format(left)), errs.P("Quota", bytesize.Format(s.cfg.QuotaBytes)))
 	}
 	if err != nil {
 		if aerr := s.parts.Abort(context.WithoutCancel(ctx), key, mpID); aerr != nil {
@@ -184,7 +184,7 @@ func (s *Service) Get(ctx context.Context, creatorID int64, id string) (Session,
 		return Session{}, err
 	}
 	if !s.now().Before(sess.ExpiresAt) {
-		return Session{}, errs.New(errs.ErrNotFound, "upload_expired", "this upload expired (uploads must finish within %s of starting); start it again", s.cfg.TTL)
+		return Session{}, errs.New(errs.ErrNotFound, "upload_expired", "this upload expired (uploads must finish within %s of starting); start it again", errs.P("TTL", s.cfg.TTL))
 	}
 	return sess, nil
 }
@@ -233,13 +233,13 @@ func (s *Service) Write(ctx context.Context, creatorID int64, id string, offset 
 // written so that no offset or length, however large, can overflow.
 func checkWrite(sess Session, offset, n int64) error {
 	if offset != sess.Offset {
-		return errs.New(errs.ErrConflict, "offset_mismatch", "Upload-Offset is %d but the server has %d bytes of this upload; resume from %d", offset, sess.Offset, sess.Offset)
+		return errs.New(errs.ErrConflict, "offset_mismatch", "Upload-Offset is %d but the server has %d bytes of this upload; resume from %d", errs.P("Offset", offset), errs.P("Stored", sess.Offset), errs.P("Resume", sess.Offset))
 	}
 	if n < 0 {
 		return errs.Invalid("length_required", "a PATCH needs a Content-Length header")
 	}
 	if n > sess.Length-sess.Offset {
-		return errs.New(errs.ErrTooLarge, "past_length", "this chunk of %d bytes at offset %d goes past the declared file size of %d bytes", n, offset, sess.Length)
+		return errs.New(errs.ErrTooLarge, "past_length", "this chunk of %d bytes at offset %d goes past the declared file size of %d bytes", errs.P("Size", n), errs.P("Offset", offset), errs.P("Length", sess.Length))
 	}
 	return nil
 }
@@ -319,10 +319,10 @@ func (s *Service) withTail(ctx context.Context, sess Session, body io.Reader, fr
 // broke off, or storage failed.
 func streamErr(sess Session, body *bodyReader, err error) error {
 	if body.err != nil {
-		return errs.New(errs.ErrInvalid, "upload_interrupted", "the upload was interrupted after %d bytes were safely stored; resume from there", sess.Offset)
+		return errs.NewVariant(errs.ErrInvalid, "upload_interrupted", "stored", "the upload was interrupted after %d bytes were safely stored; resume from there", errs.P("Stored", sess.Offset))
 	}
 	if errors.Is(err, objects.ErrSizeMismatch) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errs.New(errs.ErrInvalid, "short_body", "the request body is shorter than its Content-Length; %d bytes are safely stored, resume from there", sess.Offset)
+		return errs.New(errs.ErrInvalid, "short_body", "the request body is shorter than its Content-Length; %d bytes are safely stored, resume from there", errs.P("Stored", sess.Offset))
 	}
 	return fmt.Errorf("uploads: storing bytes of %s: %w", sess.ID, err)
 }

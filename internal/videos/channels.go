@@ -43,10 +43,10 @@ func (n NewChannel) Validate() (NewChannel, error) {
 	}
 	n.Description = strings.TrimSpace(n.Description)
 	if !utf8.ValidString(n.Description) || utf8.RuneCountInString(n.Description) > 5000 {
-		return n, errs.Invalid("invalid_description", "the channel description must be at most 5,000 characters")
+		return n, errs.InvalidVariant("invalid_description", "channel", "the channel description must be at most 5,000 characters")
 	}
 	if strings.ContainsRune(n.Description, 0) {
-		return n, errs.Invalid("invalid_description", "the channel description contains a NUL character")
+		return n, errs.InvalidVariant("invalid_description", "channel_nul", "the channel description contains a NUL character")
 	}
 	return n, nil
 }
@@ -68,7 +68,7 @@ func (s *Service) OpenChannel(ctx context.Context, u *accounts.User, in NewChann
 			if _, e := s.store.ChannelByOwner(ctx, u.ID); e == nil {
 				return Channel{}, errs.New(errs.ErrConflict, "channel_exists", "you already have a channel")
 			}
-			return Channel{}, errs.New(errs.ErrConflict, "handle_taken", "the handle @%s is already taken; choose another", in.Handle)
+			return Channel{}, errs.New(errs.ErrConflict, "handle_taken", "the handle @%s is already taken; choose another", errs.P("Handle", in.Handle))
 		}
 		return Channel{}, err
 	}

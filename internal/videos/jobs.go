@@ -60,9 +60,9 @@ func (w *TranscodeWorker) Work(ctx context.Context, job *river.Job[TranscodeArgs
 		s.failVideo(ctx, job.Args.VideoID, perm.reason, err)
 		return river.JobCancel(err)
 	case last:
-		reason := "processing failed repeatedly; delete the video and upload it again"
+		reason := errGaveUp.Error()
 		if errors.Is(err, context.DeadlineExceeded) {
-			reason = "processing took longer than the " + s.cfg.TranscodeTimeout.String() + " limit"
+			reason = errTookTooLong(s.cfg.TranscodeTimeout).Error()
 		}
 		s.failVideo(ctx, job.Args.VideoID, reason, err)
 	}

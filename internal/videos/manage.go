@@ -119,10 +119,10 @@ func (s *Service) ReplaceThumbnail(ctx context.Context, publicID string, u *acco
 		return Video{}, err
 	}
 	if len(data) > MaxThumbnailBytes {
-		return Video{}, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", bytesize.Format(MaxThumbnailBytes))
+		return Video{}, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", errs.P("Limit", bytesize.Format(MaxThumbnailBytes)))
 	}
 	if len(data) == 0 {
-		return Video{}, errs.Invalid("empty_file", "the thumbnail file is empty")
+		return Video{}, errs.InvalidVariant("empty_file", "thumbnail", "the thumbnail file is empty")
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {

@@ -85,7 +85,7 @@ func (pl *pipeline) thumbnail(ctx context.Context, src, dst string, p Probe) err
 			return nil
 		}
 	}
-	return &permanentError{reason: "no frame of the video could be decoded", err: errors.New("empty thumbnail")}
+	return &permanentError{reason: errNoFrame.Error(), err: errors.New("empty thumbnail")}
 }
 
 type output struct {
@@ -226,7 +226,7 @@ func (pl *pipeline) runFFmpeg(ctx context.Context, args []string, progress func(
 		return fmt.Errorf("ffmpeg stopped: %w", ctx.Err())
 	}
 	return &permanentError{
-		reason: "the video could not be converted; it may be damaged or use a codec UCC cannot decode",
+		reason: errUnconvertible.Error(),
 		err:    fmt.Errorf("ffmpeg: %w: %s", err, strings.TrimSpace(stderr.String())),
 	}
 }

@@ -101,7 +101,7 @@ func (s *Service) BeginUpload(ctx context.Context, u *accounts.User) (*Upload, e
 }
 
 // errNoChannel refuses an upload by a user who has no channel yet.
-var errNoChannel = errs.New(errs.ErrForbidden, "no_channel", "open a channel before uploading videos (/channels/new)")
+var errNoChannel = errs.NewVariant(errs.ErrForbidden, "no_channel", "upload", "open a channel before uploading videos (/channels/new)")
 
 // PreflightUpload refuses a resumable upload before any byte is sent when
 // the creator has no channel or has used up their quota: the same checks
@@ -127,7 +127,7 @@ func (s *Service) quotaLeft(ctx context.Context, creatorID int64) (int64, error)
 		return 0, err
 	}
 	if used >= s.cfg.QuotaBytes {
-		return 0, errs.New(errs.ErrForbidden, "quota_exceeded", "storage quota exceeded: your videos use %s of your %s quota; delete some to upload more", bytesize.Format(used), bytesize.Format(s.cfg.QuotaBytes))
+		return 0, errs.NewVariant(errs.ErrForbidden, "quota_exceeded", "usage", "storage quota exceeded: your videos use %s of your %s quota; delete some to upload more", errs.P("Used", bytesize.Format(used)), errs.P("Quota", bytesize.Format(s.cfg.QuotaBytes)))
 	}
 	return s.cfg.QuotaBytes - used, nil
 }
@@ -212,7 +212,7 @@ func (s *Service) CreateFromUpload(ctx context.Context, in FinishedUpload) (Vide
 		return fail(err)
 	}
 	if in.Size > s.cfg.MaxUploadBytes {
-		return fail(errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(s.cfg.MaxUploadBytes)))
+		return fail(errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", errs.P("Limit", bytesize.Format(s.cfg.MaxUploadBytes))))
 	}
 	meta := UploadMeta{Title: in.Title, Description: in.Description, Visibility: string(in.Visibility)}
 	return s.createFromObject(ctx, in.CreatorID, ch, NewPublicID(), in.ObjectKey, in.Size, meta, permanent)
@@ -284,7 +284,7 @@ func (cr *capReader) Read(p []byte) (int, error) {
 	}
 	switch {
 	case cr.n > cr.max:
-		cr.err = errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(cr.max))
+		cr.err = errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", errs.P("Limit", bytesize.Format(cr.max)))
 	case cr.quota >= 0 && cr.n > cr.quota:
 		cr.err = ErrQuota
 	}
@@ -300,5 +300,5 @@ func (up *Upload) TooLarge() error {
 	if up.quotaLeft >= 0 && up.quotaLeft < up.s.cfg.MaxUploadBytes {
 		return ErrQuota
 	}
-	return errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(up.s.cfg.MaxUploadBytes))
+	return errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", errs.P("Limit", bytesize.Format(up.s.cfg.MaxUploadBytes)))
 }

@@ -398,7 +398,7 @@ func ValidateTitle(t string) (string, error) {
 		return "", errs.Invalid("invalid_title", "title must be 1 to 200 characters")
 	}
 	if strings.ContainsRune(t, 0) {
-		return "", errs.Invalid("invalid_title", "the title contains a NUL character")
+		return "", errs.InvalidVariant("invalid_title", "nul", "the title contains a NUL character")
 	}
 	return t, nil
 }
@@ -410,7 +410,7 @@ func ValidateDescription(d string) (string, error) {
 		return "", errs.Invalid("invalid_description", "description must be at most 10,000 characters")
 	}
 	if strings.ContainsRune(d, 0) {
-		return "", errs.Invalid("invalid_description", "the description contains a NUL character")
+		return "", errs.InvalidVariant("invalid_description", "nul", "the description contains a NUL character")
 	}
 	return d, nil
 }

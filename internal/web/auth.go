@@ -68,6 +68,31 @@ func (s *Server) apiMe(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"user": currentUser(c)})
 }
 
+// mePatch is what PATCH /api/v1/me may change; an absent field stays.
+type mePatch struct {
+	// Language is "ko", "en", or "" to forget the choice.
+	Language *string `json:"language"`
+}
+
+// apiPatchMe changes the user's own settings: their language.
+func (s *Server) apiPatchMe(c *gin.Context) {
+	var in mePatch
+	if err := bindJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u := *currentUser(c)
+	if in.Language != nil {
+		var err error
+		if u, err = s.deps.Accounts.SetLanguage(c, u.ID, *in.Language); err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Set(ctxUser, &u) // the answer's own messages follow the new choice
+	}
+	c.JSON(http.StatusOK, gin.H{"user": u})
+}
+
 // authForm is what the sign-up and log-in forms hold.
 type authForm struct {
 	Email       string
@@ -76,18 +101,18 @@ type authForm struct {
 }
 
 func (s *Server) signupPage(c *gin.Context) {
-	s.html(c, http.StatusOK, "signup", "Sign up", authForm{Next: safeNext(c.Query("next"))})
+	s.html(c, http.StatusOK, "signup", s.t(c, "signup.title"), authForm{Next: safeNext(c.Query("next"))})
 }
 
 func (s *Server) loginPage(c *gin.Context) {
-	s.html(c, http.StatusOK, "login", "Log in", authForm{Next: safeNext(c.Query("next"))})
+	s.html(c, http.StatusOK, "login", s.t(c, "login.title"), authForm{Next: safeNext(c.Query("next"))})
 }
 
 func (s *Server) signupSubmit(c *gin.Context) {
 	f := authForm{Email: c.PostForm("email"), DisplayName: c.PostForm("display_name"), Next: safeNext(c.PostForm("next"))}
 	u, err := s.deps.Accounts.SignupFrom(c, c.ClientIP(), f.Email, c.PostForm("password"), f.DisplayName)
 	if err != nil {
-		s.formFailed(c, "signup", "Sign up", f, err)
+		s.formFailed(c, "signup", s.t(c, "signup.title"), f, err)
 		return
 	}
 	s.startSession(c, u, f.Next)
@@ -97,7 +122,7 @@ func (s *Server) loginSubmit(c *gin.Context) {
 	f := authForm{Email: c.PostForm("email"), Next: safeNext(c.PostForm("next"))}
 	u, err := s.deps.Accounts.Authenticate(c, f.Email, c.PostForm("password"), c.ClientIP())
 	if err != nil {
-		s.formFailed(c, "login", "Log in", f, err)
+		s.formFailed(c, "login", s.t(c, "login.title"), f, err)
 		return
 	}
 	s.startSession(c, u, f.Next)

@@ -46,15 +46,15 @@ func (s *Server) channelNewPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.html(c, http.StatusOK, "channel_new", "Open a channel", videos.NewChannel{})
+	s.html(c, http.StatusOK, "channel_new", s.t(c, "channel_new.title"), videos.NewChannel{})
 }
 
 // channelNewSubmit opens the channel from the form.
 func (s *Server) channelNewSubmit(c *gin.Context) {
 	in := videos.NewChannel{Name: c.PostForm("name"), Handle: c.PostForm("handle"), Description: c.PostForm("description")}
 	if _, err := s.deps.Videos.OpenChannel(c, currentUser(c), in); err != nil {
-		s.formFailed(c, "channel_new", "Open a channel", in, err)
+		s.formFailed(c, "channel_new", s.t(c, "channel_new.title"), in, err)
 		return
 	}
-	s.redirectFlash(c, "/studio", flash{Kind: flashNotice, Message: "Your channel is open. Upload your first video!"})
+	s.redirectFlash(c, "/studio", flash{Kind: flashNotice, Message: s.t(c, "flash.channel_opened")})
 }

@@ -19,7 +19,7 @@ func listParams(c *gin.Context) (community.Cursor, int, error) {
 	limit := 0
 	if l := c.Query("limit"); l != "" {
 		if limit, err = strconv.Atoi(l); err != nil || limit < 1 {
-			return cur, 0, errs.Invalid("invalid_limit", "limit must be a number from 1 to %d", community.MaxLimit)
+			return cur, 0, errs.Invalid("invalid_limit", "limit must be a number from 1 to %d", errs.P("Max", community.MaxLimit))
 		}
 	}
 	return cur, limit, nil
@@ -115,7 +115,7 @@ func (s *Server) apiPostComment(c *gin.Context) {
 		return
 	}
 	if req.Body == nil {
-		s.fail(c, errs.Invalid("comment_empty", `the request needs a "body"`))
+		s.fail(c, errs.InvalidVariant("comment_empty", "body", `the request needs a "body"`))
 		return
 	}
 	cm, err := s.deps.Community.PostComment(c, currentUser(c), c.Param("id"), *req.Body, req.ParentID)
@@ -146,7 +146,7 @@ func (s *Server) apiEditComment(c *gin.Context) {
 		return
 	}
 	if req.Body == nil {
-		s.fail(c, errs.Invalid("comment_empty", `the request needs a "body"`))
+		s.fail(c, errs.InvalidVariant("comment_empty", "body", `the request needs a "body"`))
 		return
 	}
 	cm, err := s.deps.Community.EditComment(c, currentUser(c), id, *req.Body)

@@ -76,11 +76,11 @@ func (s *Server) videoListPage(c *gin.Context, d listData, next string, fetch vi
 
 func (s *Server) searchPage(c *gin.Context) {
 	q := community.NormalizeQuery(c.Query("q"))
-	d := listData{Heading: "Search", Query: q, Empty: "No videos match your search. Try other words."}
+	d := listData{Heading: s.t(c, "search.title"), Query: q, Empty: s.t(c, "search.no_match")}
 	if q != "" {
-		d.Heading = "Results for “" + q + "”"
+		d.Heading = s.t(c, "search.results", "Query", q)
 	} else {
-		d.Empty = "Type some words in the search box to find videos."
+		d.Empty = s.t(c, "search.empty_query")
 	}
 	s.videoListPage(c, d, "/search?q="+url.QueryEscape(q)+"&", func(cur community.Cursor, limit int) (community.VideoPage, error) {
 		return s.deps.Community.Search(c, q, cur, limit)
@@ -88,14 +88,14 @@ func (s *Server) searchPage(c *gin.Context) {
 }
 
 func (s *Server) likedPage(c *gin.Context) {
-	s.videoListPage(c, listData{Heading: "Liked videos", Empty: "Videos you like show up here."}, "/liked?",
+	s.videoListPage(c, listData{Heading: s.t(c, "liked.title"), Empty: s.t(c, "liked.empty")}, "/liked?",
 		func(cur community.Cursor, limit int) (community.VideoPage, error) {
 			return s.deps.Community.Liked(c, currentUser(c), cur, limit)
 		})
 }
 
 func (s *Server) feedPage(c *gin.Context) {
-	s.videoListPage(c, listData{Heading: "Subscriptions", Empty: "New videos from channels you subscribe to show up here."}, "/feed/subscriptions?",
+	s.videoListPage(c, listData{Heading: s.t(c, "feed.title"), Empty: s.t(c, "feed.empty")}, "/feed/subscriptions?",
 		func(cur community.Cursor, limit int) (community.VideoPage, error) {
 			return s.deps.Community.Feed(c, currentUser(c), cur, limit)
 		})

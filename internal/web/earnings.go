@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -76,7 +75,7 @@ func (s *Server) earningsPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.html(c, http.StatusOK, "earnings", "Earnings", d)
+	s.html(c, http.StatusOK, "earnings", s.t(c, "earnings.title"), d)
 }
 
 // earningsView is the creator's earnings page, with the payout profile
@@ -87,6 +86,7 @@ func (s *Server) earningsView(c *gin.Context, form *revenue.Profile) (earningsDa
 		return earningsData{}, err
 	}
 	d := earningsData{E: e}
+	l := s.loc(c)
 	d.ProgressPc = fmt.Sprintf("%.1f", e.Progress()*100)
 	for _, dv := range e.Days {
 		if dv.Views > d.MaxDay {
@@ -101,7 +101,7 @@ func (s *Server) earningsView(c *gin.Context, form *revenue.Profile) (earningsDa
 		if dv.Views > 0 && h < 1 {
 			h = 1
 		}
-		d.DayBars = append(d.DayBars, dayBar{X: i * 7, Y: 120 - h, H: h, Title: dv.Day.Format("Jan 2") + ": " + strconv.FormatInt(dv.Views, 10) + " views"})
+		d.DayBars = append(d.DayBars, dayBar{X: i * 7, Y: 120 - h, H: h, Title: l.ShortDate(dv.Day) + ": " + l.N("earnings.day_views", dv.Views)})
 	}
 	for _, p := range e.Payouts {
 		d.Payouts = append(d.Payouts, earningsPayout{CreatorPayout: p, Amount: revenue.FormatAmount(p.Line.Amount, p.Currency),
@@ -124,8 +124,8 @@ func (s *Server) earningsProfileSubmit(c *gin.Context) {
 			s.fail(c, derr)
 			return
 		}
-		s.formFailed(c, "earnings", "Earnings", d, err)
+		s.formFailed(c, "earnings", s.t(c, "earnings.title"), d, err)
 		return
 	}
-	s.redirectFlash(c, "/earnings", flash{Kind: flashNotice, Message: "Payout profile saved."})
+	s.redirectFlash(c, "/earnings", flash{Kind: flashNotice, Message: s.t(c, "flash.profile_saved")})
 }

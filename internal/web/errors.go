@@ -42,8 +42,17 @@ type apiErrorBody struct {
 	Message string `json:"message"`
 }
 
+// The messages classify gives errors that carry none of their own.
+var (
+	errBodyTooLarge = errs.New(errs.ErrTooLarge, "too_large", "the request body is too large")
+	errUnavailable  = errs.New(errs.ErrUnavailable, "unavailable", "a service UCC depends on is not answering; try again in a moment")
+	errCanceled     = errs.New(context.Canceled, "canceled", "the request was canceled")
+	errInternal     = errs.New(nil, "internal", "something went wrong on our side; it has been logged")
+)
+
 // classify maps an error to an HTTP status, a code and a message a person
-// understands. It is the one place error kinds become statuses.
+// understands (in English: the error writer translates it by its code).
+// It is the one place error kinds become statuses.
 func classify(err error) (status int, code, msg string, unexpected bool) {
 	var e *errs.Error
 	if errors.As(err, &e) {
@@ -53,7 +62,8 @@ func classify(err error) (status int, code, msg string, unexpected bool) {
 	var pe *protocolError
 	switch {
 	case errors.As(err, &maxErr):
-		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"
+		status = http.StatusRequestEntityTooLarge
+		code, msg = codeAndMessage(errBodyTooLarge)
 	case errors.As(err, &pe):
 		status, code, msg = pe.status, pe.code, pe.message
 	case kindStatus(err) != 0:
@@ -61,16 +71,17 @@ func classify(err error) (status int, code, msg string, unexpected bool) {
 	case errors.Is(err, errs.ErrUnavailable), isNetErr(err):
 		status = http.StatusServiceUnavailable
 		if code == "" {
-			code, msg = "unavailable", "a service UCC depends on is not answering; try again in a moment"
+			code, msg = codeAndMessage(errUnavailable)
 		}
 	case errors.Is(err, context.Canceled):
-		status, code, msg = 499, "canceled", "the request was canceled"
+		status = 499
+		code, msg = codeAndMessage(errCanceled)
 	default:
-		return http.StatusInternalServerError, "internal", "something went wrong on our side; it has been logged", true
+		code, msg = codeAndMessage(errInternal)
+		return http.StatusInternalServerError, code, msg, true
 	}
 	if code == "" {
-		code = defaultCode(status)
-		msg = defaultMessage(status)
+		code, msg = codeAndMessage(kindDefault(status))
 	}
 	return status, code, msg, false
 }
@@ -94,30 +105,38 @@ func kindStatus(err error) int {
 	return 0
 }
 
+// kindDefault is the code and message of an error of a kind (by its
+// status) that carries none of its own.
+func kindDefault(status int) error {
+	switch status {
+	case http.StatusNotFound:
+		return errs.NewVariant(errs.ErrNotFound, "not_found", "default", "not found")
+	case http.StatusUnauthorized:
+		return errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
+	case http.StatusForbidden:
+		return errs.New(errs.ErrForbidden, "forbidden", "you are not allowed to do that")
+	case http.StatusConflict:
+		return errs.New(errs.ErrConflict, "conflict", "that conflicts with what is already there")
+	case http.StatusTooManyRequests:
+		return errs.New(errs.ErrRateLimited, "too_many_requests", "too many requests; slow down and try again shortly")
+	case http.StatusRequestEntityTooLarge:
+		return errs.New(errs.ErrTooLarge, "request_entity_too_large", "request entity too large")
+	case http.StatusUnsupportedMediaType:
+		return errs.New(errs.ErrUnsupported, "unsupported_media_type", "unsupported media type")
+	}
+	return errs.New(errs.ErrInvalid, "bad_request", "bad request")
+}
+
+// codeAndMessage are the code and message of err, an *errs.Error.
+func codeAndMessage(err error) (code, msg string) {
+	e := err.(*errs.Error)
+	return e.Code, e.Message
+}
+
 func isNetErr(err error) bool {
 	var ne net.Error
 	var oe *net.OpError
 	return errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, context.DeadlineExceeded)
-}
-
-func defaultCode(status int) string {
-	return strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
-}
-
-func defaultMessage(status int) string {
-	switch status {
-	case http.StatusNotFound:
-		return "not found"
-	case http.StatusUnauthorized:
-		return "sign in first"
-	case http.StatusForbidden:
-		return "you are not allowed to do that"
-	case http.StatusConflict:
-		return "that conflicts with what is already there"
-	case http.StatusTooManyRequests:
-		return "too many requests; slow down and try again shortly"
-	}
-	return strings.ToLower(http.StatusText(status))
 }
 
 // wantsJSON reports whether the client should get JSON rather than a page.
@@ -138,12 +157,14 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", "5")
 	}
+	msg = s.errorText(c, err, code, msg)
+	c.Header("Content-Language", s.language(c))
 	if wantsJSON(c) {
 		c.AbortWithStatusJSON(status, apiError{apiErrorBody{Code: code, Message: msg}})
 		return
 	}
 	c.Abort()
-	s.html(c, status, "error", "Error", gin.H{"Status": status, "Message": msg})
+	s.html(c, status, "error", s.t(c, "error.title"), gin.H{"Status": status, "Message": msg})
 }
 
 // bindJSON decodes the JSON body into v; the route's body rule has already
@@ -162,10 +183,10 @@ func bindJSON(c *gin.Context, v any) error {
 		if errors.Is(err, io.EOF) {
 			return errs.Invalid("invalid_json", "the request body must be a JSON object")
 		}
-		return errs.Invalid("invalid_json", "the request body is not valid JSON: %s", jsonErrText(err))
+		return errs.InvalidVariant("invalid_json", "syntax", "the request body is not valid JSON: %s", errs.P("Detail", jsonErrText(err)))
 	}
 	if dec.More() {
-		return errs.Invalid("invalid_json", "the request body must hold a single JSON object")
+		return errs.InvalidVariant("invalid_json", "single", "the request body must hold a single JSON object")
 	}
 	return nil
 }

@@ -154,13 +154,20 @@ func payoutQuery(c *gin.Context) (revenue.PayoutQuery, error) {
 	if q.Sort != "" && c.Query("dir") == "" && q.Sort != "creator_id" && q.Sort != "channel" {
 		q.Desc = true // numbers: largest first unless asked otherwise
 	}
-	for name, dst := range map[string]*int{"page": &q.Page, "per_page": &q.PerPage} {
-		if v := c.Query(name); v != "" {
+	for _, f := range []struct {
+		name string
+		dst  *int
+		bad  error
+	}{
+		{"page", &q.Page, errs.Invalid("invalid_page", "page must be a positive whole number")},
+		{"per_page", &q.PerPage, errs.Invalid("invalid_per_page", "per_page must be a positive whole number")},
+	} {
+		if v := c.Query(f.name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				return q, errs.Invalid("invalid_"+name, "%s must be a positive whole number", name)
+				return q, f.bad
 			}
-			*dst = n
+			*f.dst = n
 		}
 	}
 	return q.Normalize()

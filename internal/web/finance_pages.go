@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -44,20 +43,24 @@ func (f periodForm) newPeriod() (revenue.NewPeriod, error) {
 		return in, err
 	}
 	for _, n := range []struct {
-		name, value string
-		dst         **int64
-	}{{"creator share bps", f.ShareBps, &in.ShareBps}, {"view threshold", f.Threshold, &in.Threshold}} {
+		value string
+		dst   **int64
+		bad   error
+	}{
+		{f.ShareBps, &in.ShareBps, errs.Invalid("invalid_creator_share_bps", "creator share bps must be a whole number")},
+		{f.Threshold, &in.Threshold, errs.Invalid("invalid_view_threshold", "view threshold must be a whole number")},
+	} {
 		if n.value == "" {
 			continue
 		}
 		v, err := strconv.ParseInt(n.value, 10, 64)
 		if err != nil {
-			return in, errs.Invalid("invalid_"+strings.ReplaceAll(n.name, " ", "_"), "%s must be a whole number", n.name)
+			return in, n.bad
 		}
 		*n.dst = &v
 	}
 	if f.MinPayout != "" {
-		in.MinPayout, err = parseAmountField(f.MinPayout, f.Currency, "minimum payout")
+		in.MinPayout, err = parseAmountField(f.MinPayout, f.Currency, "min_payout")
 	}
 	return in, err
 }
@@ -69,7 +72,7 @@ func (s *Server) financePage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.html(c, http.StatusOK, "finance", "Finance", d)
+	s.html(c, http.StatusOK, "finance", s.t(c, "finance.title"), d)
 }
 
 // financeData is the periods and the new-period form holding form.
@@ -93,19 +96,26 @@ func (s *Server) financeCreate(c *gin.Context) {
 		s.fail(c, derr)
 		return
 	}
-	s.formFailed(c, "finance", "Finance", d, err)
+	s.formFailed(c, "finance", s.t(c, "finance.title"), d, err)
 }
 
 // parseAmountField reads a decimal amount ("1234.56") in currency's
-// exponent into minor units.
-func parseAmountField(v, currency, what string) (*int64, error) {
+// exponent into minor units; field ("revenue", "min_payout" or "amount")
+// names the form's field in the error.
+func parseAmountField(v, currency, field string) (*int64, error) {
 	cur, err := revenue.NormalizeCurrency(currency)
 	if err != nil {
 		return nil, err
 	}
 	n, err := revenue.ParseAmount(v, cur)
-	if err != nil {
-		return nil, errs.Invalid("invalid_amount", "%s: %s", what, err.Error())
+	switch {
+	case err == nil:
+	case field == "revenue":
+		return nil, errs.InvalidVariant("invalid_amount", "revenue", "revenue: %s", errs.P("Reason", err))
+	case field == "min_payout":
+		return nil, errs.InvalidVariant("invalid_amount", "min_payout", "minimum payout: %s", errs.P("Reason", err))
+	default:
+		return nil, errs.InvalidVariant("invalid_amount", "amount", "amount: %s", errs.P("Reason", err))
 	}
 	return &n, nil
 }
@@ -183,9 +193,10 @@ func (s *Server) financePeriodPage(c *gin.Context) {
 	if q.Page < d.Pages {
 		d.Next = link(q.Sort, d.Dir, q.Page+1)
 	}
-	for _, col := range []sortColumn{{Label: "Channel", Key: "channel"}, {Label: "Creator", Key: "creator_id"},
-		{Label: "Period views", Key: "period_views", Num: true}, {Label: "Lifetime views", Key: "lifetime_views", Num: true},
-		{Label: "Amount", Key: "amount", Num: true}, {Label: "Payable", Key: "payable", Num: true}} {
+	l := s.loc(c)
+	for _, col := range []sortColumn{{Label: l.T("period.col_channel"), Key: "channel"}, {Label: l.T("period.col_creator"), Key: "creator_id"},
+		{Label: l.T("period.col_period_views"), Key: "period_views", Num: true}, {Label: l.T("period.col_lifetime_views"), Key: "lifetime_views", Num: true},
+		{Label: l.T("period.col_amount"), Key: "amount", Num: true}, {Label: l.T("period.col_payable"), Key: "payable", Num: true}} {
 		dir := "desc"
 		if !col.Num {
 			dir = "asc"
@@ -204,9 +215,11 @@ func (s *Server) financePeriodPage(c *gin.Context) {
 		col.URL = link(col.Key, dir, 1)
 		d.Columns = append(d.Columns, col)
 	}
-	for _, l := range lines {
-		d.Rows = append(d.Rows, periodRow{Payout: l, Status: l.Status(p.Frozen()), Share: revenue.SharePct(l.PeriodViews, p.TotalViews),
-			Amount: p.Format(l.Amount), CarriedIn: p.Format(l.CarriedIn), Payable: p.Format(l.Payable), CarriedOver: p.Format(l.CarriedOver)})
+	loc := l
+	for _, line := range lines {
+		money := func(n int64) string { return loc.Money(p.Format(n), p.Currency) }
+		d.Rows = append(d.Rows, periodRow{Payout: line, Status: line.Status(p.Frozen()), Share: revenue.SharePct(line.PeriodViews, p.TotalViews),
+			Amount: money(line.Amount), CarriedIn: money(line.CarriedIn), Payable: money(line.Payable), CarriedOver: money(line.CarriedOver)})
 	}
 	// Top earners chart: the ten largest amounts, bars scaled to the largest.
 	_, top, _, err := s.deps.Revenue.Payouts(c, key, revenue.PayoutQuery{Sort: "amount", Desc: true, Page: 1, PerPage: 10})
@@ -230,9 +243,9 @@ func (s *Server) financePeriodPage(c *gin.Context) {
 		}
 		label := l.ChannelHandle
 		if label == "" {
-			label = "creator " + strconv.FormatInt(l.CreatorID, 10)
+			label = loc.T("period.creator_label", "ID", strconv.FormatInt(l.CreatorID, 10))
 		}
-		d.Bars = append(d.Bars, barView{Label: label, Value: p.Format(l.Amount) + " " + p.Currency, Y: i * 26, TextY: i*26 + 15, Width: w, ValueX: 170 + w})
+		d.Bars = append(d.Bars, barView{Label: label, Value: loc.Money(p.Format(l.Amount), p.Currency), Y: i * 26, TextY: i*26 + 15, Width: w, ValueX: 170 + w})
 	}
 	d.ChartHeight = len(d.Bars) * 26
 	if d.Audit, err = s.deps.Revenue.Audit(c, key); err != nil {
@@ -243,7 +256,7 @@ func (s *Server) financePeriodPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.html(c, http.StatusOK, "finance_period", "Revenue "+p.Key, d)
+	s.html(c, http.StatusOK, "finance_period", loc.T("period.heading", "Period", p.Key), d)
 }
 
 // financeAction runs a button on the period page and redirects back with a
@@ -257,35 +270,35 @@ func (s *Server) financeAction(c *gin.Context) {
 	case "calculate":
 		var p revenue.Period
 		if p, err = s.deps.Revenue.Calculate(c, by, key); err == nil {
-			notice = fmt.Sprintf("Calculated: E = %s %s for %d eligible creators.", p.Format(p.Pool), p.Currency, p.EligibleCount)
+			notice = s.loc(c).N("flash.calculated", int64(p.EligibleCount), "Pool", s.loc(c).Money(p.Format(p.Pool), p.Currency))
 		}
 	case "approve":
 		if _, err = s.deps.Revenue.Approve(c, by, key); err == nil {
-			notice = "Approved and posted to the ledger. The period can no longer change."
+			notice = s.t(c, "flash.approved")
 		}
 	case "mark-paid":
 		var cid int64
 		if v := strings.TrimSpace(c.PostForm("creator_id")); v != "" {
 			if cid, err = strconv.ParseInt(v, 10, 64); err != nil {
-				err = errs.Invalid("invalid_creator", "creator id must be a number")
+				err = errs.InvalidVariant("invalid_creator", "number", "creator id must be a number")
 			}
 		}
 		if err == nil {
 			var n int
 			if n, err = s.deps.Revenue.MarkPaid(c, by, key, cid, c.PostForm("reference")); err == nil {
-				notice = fmt.Sprintf("Recorded %d payment%s.", n, map[bool]string{true: "", false: "s"}[n == 1])
+				notice = s.loc(c).N("flash.payments_recorded", int64(n))
 			}
 		}
 	case "adjustments":
 		var cid int64
 		var amt *int64
 		if cid, err = strconv.ParseInt(strings.TrimSpace(c.PostForm("creator_id")), 10, 64); err != nil {
-			err = errs.Invalid("invalid_creator", "creator id must be a number")
+			err = errs.InvalidVariant("invalid_creator", "number", "creator id must be a number")
 		} else if p, perr := s.deps.Revenue.Period(c, key); perr != nil {
 			err = perr
 		} else if amt, err = parseAmountField(c.PostForm("amount"), p.Currency, "amount"); err == nil {
 			if _, err = s.deps.Revenue.Adjust(c, by, key, cid, *amt, c.PostForm("reason")); err == nil {
-				notice = "Adjustment recorded as a new ledger entry."
+				notice = s.t(c, "flash.adjustment_recorded")
 			}
 		}
 	default:
@@ -294,11 +307,12 @@ func (s *Server) financeAction(c *gin.Context) {
 	}
 	back := "/finance/periods/" + url.PathEscape(key)
 	if err != nil {
-		_, _, msg, unexpected := classify(err)
+		_, code, msg, unexpected := classify(err)
 		if unexpected {
 			s.fail(c, err)
 			return
 		}
+		msg = s.errorText(c, err, code, msg)
 		s.redirectFlash(c, back, flash{Kind: flashError, Message: msg})
 		return
 	}

@@ -98,10 +98,11 @@ func (s *Server) setFlashCookie(c *gin.Context, value string, maxAge int) {
 // as the page's flash and data (what was typed) in its fields. An
 // unexpected error is the error page instead.
 func (s *Server) formFailed(c *gin.Context, page, title string, data any, err error) {
-	status, _, msg, unexpected := classify(err)
+	status, code, msg, unexpected := classify(err)
 	if unexpected {
 		s.fail(c, err)
 		return
 	}
+	msg = s.errorText(c, err, code, msg)
 	s.htmlPage(c, status, page, Page{Title: title, Data: data, Flash: &flash{Kind: flashError, Message: msg}})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/views"
 	"github.com/ucc-video/ucc/static"
+	"github.com/ucc-video/ucc/internal/i18n"
 	"github.com/ucc-video/ucc/templates"
 )
 
@@ -89,11 +90,15 @@ func FuzzViewReportBody(f *testing.F) {
 // input as text whose visible content is exactly the input, with no markup,
 // event handler or script URL of its own.
 func FuzzLinkify(f *testing.F) {
-	r, err := newRenderer(templates.FS, time.Now)
+	cat, err := i18n.Load(i18n.Options{Default: i18n.English})
 	if err != nil {
 		f.Fatal(err)
 	}
-	tmpl := r.pages["watch"]
+	r, err := newRenderer(templates.FS, cat, time.Now)
+	if err != nil {
+		f.Fatal(err)
+	}
+	tmpl := r.pages[i18n.English]["watch"]
 	for _, s := range []string{"see https://example.com/a_(b) and http://x.example.", "javascript:alert(1)", "JaVaScRiPt:alert(1) http://ok.example/\"onmouseover=alert(1)",
 		"<script>alert(1)</script> https://a.example/?q=<b>", "http://", "https://[::1]:80/x", "http://a.example/" + strings.Repeat("(", 50),
 		"data:text/html,<script>alert(1)</script>", "https://e.example/\u202e", "ftp://x.example", "http://a b", "https://x.example/%zz",

@@ -112,7 +112,7 @@ func (s *Server) guard(rule bodyRule) gin.HandlerFunc {
 // the refusal.
 func (s *Server) bufferBody(c *gin.Context, timeout time.Duration, limit int64) bool {
 	r := c.Request
-	tooLarge := errs.New(errs.ErrTooLarge, "body_too_large", "the request body is larger than %d bytes", limit)
+	tooLarge := errs.New(errs.ErrTooLarge, "body_too_large", "the request body is larger than %d bytes", errs.P("Limit", limit))
 	if r.ContentLength > limit {
 		s.refuseBody(c, tooLarge)
 		return false
@@ -180,10 +180,10 @@ func checkFormText(r *http.Request, limit int64) error {
 // PostgreSQL cannot store), naming the field.
 func checkText(field, v string) error {
 	if !utf8.ValidString(v) {
-		return errs.Invalid("invalid_utf8", "the field %q is not valid UTF-8 text", field)
+		return errs.Invalid("invalid_utf8", "the field %q is not valid UTF-8 text", errs.P("Field", field))
 	}
 	if strings.IndexByte(v, 0) >= 0 {
-		return errs.Invalid("invalid_text", "the field %q contains a NUL character", field)
+		return errs.Invalid("invalid_text", "the field %q contains a NUL character", errs.P("Field", field))
 	}
 	return nil
 }
@@ -193,7 +193,7 @@ func checkText(field, v string) error {
 // invalid bytes with U+FFFD silently.
 func checkJSONText(raw []byte) error {
 	if !utf8.Valid(raw) {
-		return errs.Invalid("invalid_utf8", "the request body is not valid UTF-8 text")
+		return errs.InvalidVariant("invalid_utf8", "body", "the request body is not valid UTF-8 text")
 	}
 	if !bytes.Contains(raw, []byte(`\u0000`)) {
 		return nil
@@ -205,7 +205,7 @@ func checkJSONText(raw []byte) error {
 			return nil // syntax errors are reported by the real decode
 		}
 		if str, ok := tok.(string); ok && strings.IndexByte(str, 0) >= 0 {
-			return errs.Invalid("invalid_text", "the request body holds a NUL character (\\u0000) in a string")
+			return errs.InvalidVariant("invalid_text", "body", "the request body holds a NUL character (\\u0000) in a string")
 		}
 	}
 }

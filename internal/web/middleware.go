@@ -83,7 +83,7 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		if h := c.GetHeader("Authorization"); h != "" {
 			tok, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
-				s.fail(c, errs.New(errs.ErrUnauthorized, "invalid_token", "the Authorization header must be \"Bearer <token>\""))
+				s.fail(c, errs.NewVariant(errs.ErrUnauthorized, "invalid_token", "header", "the Authorization header must be \"Bearer <token>\""))
 				return
 			}
 			u, err := s.deps.Accounts.TokenUser(c, strings.TrimSpace(tok))
@@ -133,7 +133,7 @@ func (s *Server) requireUser(c *gin.Context) {
 		return
 	}
 	if wantsJSON(c) {
-		s.fail(c, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first (session cookie or bearer token)"))
+		s.fail(c, errs.NewVariant(errs.ErrUnauthorized, "unauthorized", "api", "sign in first (session cookie or bearer token)"))
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
@@ -153,7 +153,7 @@ func (s *Server) requireRole(roles ...accounts.Role) gin.HandlerFunc {
 				return
 			}
 		}
-		s.fail(c, errs.New(errs.ErrForbidden, "forbidden", "your account's role may not do this"))
+		s.fail(c, errs.NewVariant(errs.ErrForbidden, "forbidden", "role", "your account's role may not do this"))
 	}
 }
 
@@ -196,7 +196,7 @@ func (s *Server) csrfProtect() gin.HandlerFunc {
 				got = c.PostForm("csrf_token")
 			}
 			if !hmac.Equal([]byte(got), []byte(s.csrfToken(c))) {
-				s.fail(c, errs.New(errs.ErrForbidden, "csrf", "missing or wrong CSRF token; reload the page and try again"))
+				s.fail(c, errs.NewVariant(errs.ErrForbidden, "csrf", "token", "missing or wrong CSRF token; reload the page and try again"))
 				return
 			}
 		}

@@ -13,5 +13,5 @@ func (s *Server) homePage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.htmlPage(c, http.StatusOK, "home", Page{Title: "UCC", Description: "Watch and share videos from independent creators.", Data: d})
+	s.htmlPage(c, http.StatusOK, "home", Page{Title: "UCC", Description: s.t(c, "home.meta_description"), Data: d})
 }

@@ -5,43 +5,172 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"math"
 	"net/http"
 	"path"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ucc-video/ucc/internal/i18n"
+	"github.com/ucc-video/ucc/internal/videos"
 )
 
-// renderer holds one template set per page: the layout and partials plus
-// that page's file (templates/pages/NAME.html defines "title" and "content").
+// renderer holds one template set per language and page: the layout and
+// partials plus that page's file (templates/pages/NAME.html defines
+// "content"), with the template functions speaking that language.
 type renderer struct {
-	pages map[string]*template.Template
+	pages map[string]map[string]*template.Template // language → page → template
 }
 
-// templateFuncs are the helpers every template may call; now is the clock
-// "timeago" measures from.
-func templateFuncs(now func() time.Time) template.FuncMap {
+// templateFuncs are the helpers every template may call, in l's language;
+// now is the clock "timeago" measures from.
+//
+//	t "key" ["Name" value]...      the catalog message key, with its parameters
+//	tn "key" n ["Name" value]...   the plural message for n, {{.Count}} n in full (1,234)
+//	tc "key" n ["Name" value]...   the plural message for n, {{.Count}} n short (1.2K, 1.2만)
+//	thtml "key" ...                t for a catalog message holding markup (parameters are escaped)
+//	count n, number n              n short / in full
+//	date t, shortDate t, timeago t, isoTime t
+//	duration seconds, size bytes, money "12.34" "USD"
+//	script "js.prefix"             the messages for the page's JavaScript (see layout's i18n block)
+func templateFuncs(l *i18n.Localizer, now func() time.Time) template.FuncMap {
 	return template.FuncMap{
-		"timeago":  func(t time.Time) string { return timeAgo(now().Sub(t)) },
-		"duration": formatDuration,
-		"count":    formatCount,
-		"plural": func(n int64, one, many string) string {
-			if n == 1 {
-				return one
+		"t":  l.T,
+		"tn": func(key string, n any, params ...any) string { return l.N(key, toInt64(n), params...) },
+		"tc": func(key string, n any, params ...any) string { return l.C(key, toInt64(n), params...) },
+		"thtml": func(key string, params ...any) template.HTML {
+			esc := make([]any, len(params))
+			for i, p := range params {
+				if i%2 == 1 {
+					p = template.HTMLEscapeString(fmt.Sprint(p))
+				}
+				esc[i] = p
 			}
-			return many
+			return template.HTML(l.T(key, esc...)) // the catalog is UCC's own text; parameters are escaped
 		},
-		"add":     func(a, b int) int { return a + b },
-		"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"date":    func(t time.Time) string { return t.UTC().Format("Jan 2, 2006") },
-		"linkify": linkify,
+		"count":      func(n any) string { return l.Compact(toInt64(n)) },
+		"number":     func(n any) string { return l.Number(toInt64(n)) },
+		"timeago":    func(t time.Time) string { return l.Ago(now().Sub(t)) },
+		"duration":   l.Clock,
+		"size":       func(n any) string { return l.Size(toInt64(n)) },
+		"money":      l.Money,
+		"date":       l.Date,
+		"shortDate":  l.ShortDate,
+		"script":     l.Script,
+		"status":     func(s string) string { return wordOf(l, statusKey(s), s) },
+		"visibility": func(s string) string { return wordOf(l, visibilityKey(s), s) },
+		"action":     func(s string) string { return wordOf(l, auditActionKey(s), s) },
+		"failure":    func(reason string) string { return l.Error(videos.Failure(reason)) },
+		"add":        func(a, b int) int { return a + b },
+		"isoTime":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"linkify":    linkify,
 	}
 }
 
-func newRenderer(fsys fs.FS, now func() time.Time) (*renderer, error) {
-	base := template.New("").Funcs(templateFuncs(now))
+// toInt64 is a template's integer argument (int, int64, ...) as an int64.
+func toInt64(n any) int64 {
+	switch x := n.(type) {
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int64:
+		return x
+	case float64:
+		return int64(x)
+	}
+	return 0
+}
+
+// wordOf is the catalog's word for a stored value (key), or the value
+// itself when it has none (key "").
+func wordOf(l *i18n.Localizer, key, value string) string {
+	if key == "" {
+		return value
+	}
+	return l.T(key)
+}
+
+// statusKey is the catalog key of a status word: a video's, a revenue
+// period's or a payout line's.
+func statusKey(s string) string {
+	switch s {
+	case "uploading":
+		return "status.uploading"
+	case "processing":
+		return "status.processing"
+	case "ready":
+		return "status.ready"
+	case "failed":
+		return "status.failed"
+	case "open":
+		return "status.open"
+	case "calculated":
+		return "status.calculated"
+	case "approved":
+		return "status.approved"
+	case "paid":
+		return "status.paid"
+	case "unpaid":
+		return "status.unpaid"
+	case "pending":
+		return "status.pending"
+	case "carried_over":
+		return "status.carried_over"
+	case "ineligible":
+		return "status.ineligible"
+	case "nothing_due":
+		return "status.nothing_due"
+	}
+	return ""
+}
+
+// visibilityKey is the catalog key of a video's visibility.
+func visibilityKey(s string) string {
+	switch s {
+	case "public":
+		return "visibility.public"
+	case "unlisted":
+		return "visibility.unlisted"
+	case "private":
+		return "visibility.private"
+	}
+	return ""
+}
+
+// auditActionKey is the catalog key of a finance audit log action.
+func auditActionKey(s string) string {
+	switch s {
+	case "create":
+		return "audit.create"
+	case "calculate":
+		return "audit.calculate"
+	case "approve":
+		return "audit.approve"
+	case "mark_paid":
+		return "audit.mark_paid"
+	case "adjust":
+		return "audit.adjust"
+	}
+	return ""
+}
+
+func newRenderer(fsys fs.FS, cat *i18n.Catalog, now func() time.Time) (*renderer, error) {
+	r := &renderer{pages: map[string]map[string]*template.Template{}}
+	for _, lang := range i18n.Languages() {
+		pages, err := parsePages(fsys, templateFuncs(cat.Localizer(lang), now))
+		if err != nil {
+			return nil, err
+		}
+		r.pages[lang] = pages
+	}
+	return r, nil
+}
+
+// parsePages parses every page with the layout and partials and funcs.
+func parsePages(fsys fs.FS, funcs template.FuncMap) (map[string]*template.Template, error) {
+	base := template.New("").Funcs(funcs)
 	var err error
 	if base, err = base.ParseFS(fsys, "layout.html"); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
@@ -55,15 +184,15 @@ func newRenderer(fsys fs.FS, now func() time.Time) (*renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{pages: map[string]*template.Template{}}
+	pages := map[string]*template.Template{}
 	for _, f := range files {
 		t, err := template.Must(base.Clone()).ParseFS(fsys, f)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %s: %w", f, err)
 		}
-		r.pages[strings.TrimSuffix(path.Base(f), ".html")] = t
+		pages[strings.TrimSuffix(path.Base(f), ".html")] = t
 	}
-	return r, nil
+	return pages, nil
 }
 
 // Page is what every page template receives as ".".
@@ -80,6 +209,9 @@ type Page struct {
 	// that shows a form again with its error, else taken from the flash
 	// cookie a form's redirect set.
 	Flash *flash
+	// Lang is the page's language code (<html lang>); Here is the page's
+	// URL, where the language switcher comes back to.
+	Lang, Here string
 }
 
 type userView struct {
@@ -97,7 +229,8 @@ func (s *Server) html(c *gin.Context, status int, page, title string, data any) 
 
 // htmlPage renders a page with full control over the Page fields.
 func (s *Server) htmlPage(c *gin.Context, status int, page string, p Page) {
-	t, ok := s.render.pages[page]
+	lang := s.language(c)
+	t, ok := s.render.pages[lang][page]
 	if !ok {
 		s.log.ErrorContext(c, "missing template", "page", page)
 		c.String(http.StatusInternalServerError, "internal error")
@@ -112,6 +245,7 @@ func (s *Server) htmlPage(c *gin.Context, status int, page string, p Page) {
 	}
 	p.CSRF = s.csrfToken(c)
 	p.Path = c.Request.URL.Path
+	p.Lang, p.Here = lang, c.Request.URL.RequestURI()
 	p.BaseURL = s.cfg.BaseURL
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -120,56 +254,6 @@ func (s *Server) htmlPage(c *gin.Context, status int, page string, p Page) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Language", lang)
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
-
-// timeAgo renders an age d as "3 days ago".
-func timeAgo(d time.Duration) string {
-	unit := func(n int64, name string) string {
-		if n == 1 {
-			return "1 " + name + " ago"
-		}
-		return fmt.Sprintf("%d %ss ago", n, name)
-	}
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return unit(int64(d/time.Minute), "minute")
-	case d < 24*time.Hour:
-		return unit(int64(d/time.Hour), "hour")
-	case d < 30*24*time.Hour:
-		return unit(int64(d/(24*time.Hour)), "day")
-	case d < 365*24*time.Hour:
-		return unit(int64(d/(30*24*time.Hour)), "month")
-	}
-	return unit(int64(d/(365*24*time.Hour)), "year")
-}
-
-// formatDuration renders seconds as m:ss or h:mm:ss.
-func formatDuration(sec float64) string {
-	s := int64(math.Round(sec))
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
-}
-
-// formatCount renders 1234567 as "1.2M".
-func formatCount(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprint(n)
-	case n < 10_000:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/1000)) + "K"
-	case n < 1_000_000:
-		return fmt.Sprintf("%dK", n/1000)
-	case n < 10_000_000:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/1e6)) + "M"
-	case n < 1_000_000_000:
-		return fmt.Sprintf("%dM", n/1_000_000)
-	}
-	return trimZero(fmt.Sprintf("%.1f", float64(n)/1e9)) + "B"
-}
-
-func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/community"
+	"github.com/ucc-video/ucc/internal/i18n"
 	"github.com/ucc-video/ucc/internal/objects"
 	"github.com/ucc-video/ucc/internal/revenue"
 	"github.com/ucc-video/ucc/internal/testenv"
@@ -218,7 +219,11 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	}
 	ups := uploads.NewService(postgres.NewUploads(ts.db), parts, ts.objs, fin, ucfg, now)
 
-	ts.cfg = Config{BaseURL: "http://ucc.test", SecretKey: []byte(testSecret), Version: "test"}
+	// The rig's readers get English unless they ask for Korean (with
+	// Accept-Language, the switcher's cookie or their saved choice), so
+	// that a test's expected messages read as the Go source writes them;
+	// ucc serve's default is Korean (Config.Language "").
+	ts.cfg = Config{BaseURL: "http://ucc.test", SecretKey: []byte(testSecret), Version: "test", Language: i18n.English}
 	for _, f := range set.web {
 		f(&ts.cfg)
 	}

@@ -74,6 +74,12 @@ func (s *Server) routeTable() []route {
 		post("/api/v1/auth/tokens", s.apiCreateToken).limit(smallBody),
 		del("/api/v1/auth/tokens/current", user, s.apiRevokeToken),
 		get("/api/v1/me", user, s.apiMe),
+		patch("/api/v1/me", user, s.apiPatchMe).limit(tinyBody),
+
+		// Languages: the footer's switcher and the account's settings.
+		post("/language", s.languageSubmit),
+		get("/settings", user, s.settingsPage),
+		post("/settings", user, s.settingsSubmit),
 
 		// Channels, uploads, a creator's videos and the studio.
 		post("/api/v1/channels", user, s.apiCreateChannel).limit(channelBody),
@@ -178,7 +184,7 @@ func answering(m string) func(path string, chain ...gin.HandlerFunc) route {
 // check; unknown paths get the same before their 404.
 func (s *Server) routes() {
 	e := s.engine
-	e.Use(s.recoverer(), s.requestLog(), s.securityHeaders())
+	e.Use(s.recoverer(), s.requestLog(), s.securityHeaders(), s.varyByLanguage())
 	s.authn, s.csrfCheck = s.authenticate(), s.csrfProtect()
 	notFound := func(c *gin.Context) { s.fail(c, errNoRoute) }
 	e.NoRoute(s.guard(bodyRule{}), s.authn, s.csrfCheck, notFound)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/community"
+	"github.com/ucc-video/ucc/internal/i18n"
 	"github.com/ucc-video/ucc/internal/revenue"
 	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
@@ -38,6 +39,9 @@ type Config struct {
 	// (default RequestTimeout).
 	RequestTimeout time.Duration
 	Version        string
+	// Language is the language of readers who chose none and whose browser
+	// asks for none UCC speaks (UCC_DEFAULT_LANGUAGE; default Korean).
+	Language string
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -87,6 +91,7 @@ type Server struct {
 	deps    Deps
 	log     *slog.Logger
 	render  *renderer
+	cat     *i18n.Catalog
 	engine  *gin.Engine
 	metrics *httpMetrics
 	csrf    *http.CrossOriginProtection
@@ -101,11 +106,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if name := deps.missing(); name != "" {
 		return nil, fmt.Errorf("web: Deps.%s is required", name)
 	}
-	r, err := newRenderer(deps.Templates, deps.Now)
+	cat, err := i18n.Load(i18n.Options{Default: cfg.Language, OnMissing: func(lang, key string) {
+		deps.Log.Warn("message missing from the catalog", "lang", lang, "key", key)
+	}})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Log, render: r, now: deps.Now}
+	r, err := newRenderer(deps.Templates, cat, deps.Now)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log, render: r, cat: cat, now: deps.Now}
 	s.metrics = newHTTPMetrics(deps.Registry)
 	s.csrf = http.NewCrossOriginProtection()
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {

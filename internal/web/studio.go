@@ -36,12 +36,13 @@ func (s *Server) studioPage(c *gin.Context) {
 			}
 		}
 	}
-	s.html(c, http.StatusOK, "studio", "Studio", d)
+	s.html(c, http.StatusOK, "studio", s.t(c, "studio.title"), d)
 }
 
 // editData is what the video edit page shows.
 type editData struct {
-	Video videos.Video
+	Video        videos.Video
+	MaxThumbnail int64 // bytes
 }
 
 func (s *Server) ownVideo(c *gin.Context) (videos.Video, bool) {
@@ -62,7 +63,7 @@ func (s *Server) videoEditPage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.html(c, http.StatusOK, "video_edit", "Edit "+v.Title, editData{Video: v})
+	s.html(c, http.StatusOK, "video_edit", s.t(c, "edit.page_title", "Title", v.Title), editData{Video: v, MaxThumbnail: videos.MaxThumbnailBytes})
 }
 
 // videoEditSubmit saves the edit form.
@@ -75,7 +76,7 @@ func (s *Server) videoEditSubmit(c *gin.Context) {
 		s.editError(c, err)
 		return
 	}
-	s.redirectFlash(c, "/studio/videos/"+url.PathEscape(c.Param("id"))+"/edit", flash{Kind: flashNotice, Message: "Saved."})
+	s.redirectFlash(c, "/studio/videos/"+url.PathEscape(c.Param("id"))+"/edit", flash{Kind: flashNotice, Message: s.t(c, "flash.saved")})
 }
 
 // videoThumbnailSubmit replaces the thumbnail from a multipart form.
@@ -88,7 +89,7 @@ func (s *Server) videoThumbnailSubmit(c *gin.Context) {
 		s.editError(c, err)
 		return
 	}
-	s.redirectFlash(c, "/studio/videos/"+url.PathEscape(c.Param("id"))+"/edit", flash{Kind: flashNotice, Message: "Thumbnail replaced."})
+	s.redirectFlash(c, "/studio/videos/"+url.PathEscape(c.Param("id"))+"/edit", flash{Kind: flashNotice, Message: s.t(c, "flash.thumbnail_replaced")})
 }
 
 // videoDeleteSubmit deletes the video.
@@ -97,7 +98,7 @@ func (s *Server) videoDeleteSubmit(c *gin.Context) {
 		s.editError(c, err)
 		return
 	}
-	s.redirectFlash(c, "/studio", flash{Kind: flashNotice, Message: "The video was deleted."})
+	s.redirectFlash(c, "/studio", flash{Kind: flashNotice, Message: s.t(c, "flash.video_deleted")})
 }
 
 // editError re-renders the edit page with err, or the error page when the
@@ -108,5 +109,5 @@ func (s *Server) editError(c *gin.Context, err error) {
 		s.fail(c, err)
 		return
 	}
-	s.formFailed(c, "video_edit", "Edit "+v.Title, editData{Video: v}, err)
+	s.formFailed(c, "video_edit", s.t(c, "edit.page_title", "Title", v.Title), editData{Video: v, MaxThumbnail: videos.MaxThumbnailBytes}, err)
 }

@@ -67,7 +67,7 @@ func (s *Server) apiUploadVideo(c *gin.Context) {
 				return
 			}
 			if len(b) > maxFieldBytes {
-				s.fail(c, errs.Invalid("field_too_long", "the %s field is too long", part.FormName()))
+				s.fail(c, errs.Invalid("field_too_long", "the %s field is too long", errs.P("Field", part.FormName())))
 				return
 			}
 			v := string(b)
@@ -181,7 +181,7 @@ func (s *Server) apiPutThumbnail(c *gin.Context) {
 func thumbnailReader(c *gin.Context) (io.Reader, error) {
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, videos.MaxThumbnailBytes+64<<10)
 	if c.Request.ContentLength > videos.MaxThumbnailBytes+64<<10 {
-		return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", bytesize.Format(videos.MaxThumbnailBytes))
+		return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", errs.P("Limit", bytesize.Format(videos.MaxThumbnailBytes)))
 	}
 	mt, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if mt != "multipart/form-data" {
@@ -193,9 +193,9 @@ func thumbnailReader(c *gin.Context) (io.Reader, error) {
 		if err != nil {
 			var maxErr *http.MaxBytesError
 			if errors.As(err, &maxErr) {
-				return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", bytesize.Format(videos.MaxThumbnailBytes))
+				return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", errs.P("Limit", bytesize.Format(videos.MaxThumbnailBytes)))
 			}
-			return nil, errs.Invalid("missing_file", "the form has no image file")
+			return nil, errs.InvalidVariant("missing_file", "thumbnail", "the form has no image file")
 		}
 		if part.FileName() != "" || part.FormName() == "thumbnail" || part.FormName() == "file" {
 			return part, nil

@@ -174,7 +174,7 @@ func (s *Server) watchPage(c *gin.Context) {
 		desc = string(r[:200]) + "…"
 	}
 	if desc == "" {
-		desc = "A video by " + v.Channel.Name + " on UCC."
+		desc = s.t(c, "watch.meta_description", "Channel", v.Channel.Name)
 	}
 	s.htmlPage(c, http.StatusOK, "watch", Page{Title: v.Title, Description: desc, OG: og, Data: d})
 }

@@ -8,22 +8,13 @@
 (function () {
   "use strict";
 
-  function formatCount(n) {
-    function trim(s) { return s.replace(/\.0$/, ""); }
-    if (n < 1000) return String(n);
-    if (n < 10000) return trim((n / 1000).toFixed(1)) + "K";
-    if (n < 1000000) return Math.floor(n / 1000) + "K";
-    if (n < 10000000) return trim((n / 1e6).toFixed(1)) + "M";
-    if (n < 1000000000) return Math.floor(n / 1e6) + "M";
-    return trim((n / 1e9).toFixed(1)) + "B";
-  }
-
   function showCount(n) {
-    if (typeof n !== "number") return;
+    if (typeof n !== "number" || !window.ucc) return;
     document.querySelectorAll("[data-view-count]").forEach(function (el) {
       el.setAttribute("data-view-count", String(n));
-      // data-view-words: the element shows "1 view" / "2 views", not just the number.
-      el.textContent = formatCount(n) + (el.hasAttribute("data-view-words") ? (n === 1 ? " view" : " views") : "");
+      // data-view-words: the element shows the count in words ("1.2K views",
+      // "조회수 1.2만회"), not just the number.
+      el.textContent = el.hasAttribute("data-view-words") ? window.ucc.plural("count.views", n, window.ucc.compact(n)) : window.ucc.compact(n);
     });
   }
 

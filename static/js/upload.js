@@ -27,11 +27,14 @@
   var job = null; // the running upload: {url, xhr, cancelled, timer}
 
   // ----- small helpers -----
-  // formatBytes is internal/bytesize.Format: binary units (KiB, MiB, GiB),
-  // one decimal dropped when zero, so sizes here match the server's limits.
+  // msg is the catalog's message key (the page's i18n block), in the page's language.
+  function msg(key, params) { return window.ucc.t(key, params); }
+  // formatBytes is internal/i18n's Localizer.Size (internal/bytesize):
+  // binary units (KiB, MiB, GiB), one decimal dropped when zero, so sizes
+  // here match the server's limits.
   function formatBytes(n) {
     n = Math.floor(n);
-    if (n < 1024) return n + " bytes";
+    if (n < 1024) return window.ucc.plural("format.bytes", n);
     var div = 1024, exp = 0;
     for (var m = Math.floor(n / 1024); m >= 1024; m = Math.floor(m / 1024)) { div *= 1024; exp++; }
     return (n / div).toFixed(1).replace(/\.0$/, "") + " " + "KMGTPE".charAt(exp) + "iB";
@@ -40,9 +43,9 @@
     if (!isFinite(sec) || sec < 0) return "";
     sec = Math.round(sec);
     var h = Math.floor(sec / 3600), m = Math.floor(sec / 60) % 60, s = sec % 60;
-    if (h > 0) return h + " h " + m + " min";
-    if (m > 0) return m + " min " + s + " s";
-    return s + " s";
+    if (h > 0) return msg("js.upload.time_hm", { H: h, M: m });
+    if (m > 0) return msg("js.upload.time_ms", { M: m, S: s });
+    return msg("js.upload.time_s", { S: s });
   }
   function b64(s) {
     var bytes = new TextEncoder().encode(s), bin = "";
@@ -94,9 +97,9 @@
       var j = JSON.parse(xhr.responseText);
       if (j && j.error && j.error.message) return j.error.message;
     } catch (e) { /* not JSON */ }
-    if (xhr.status === 401) return "Your session has ended. Log in again, then pick the same file to resume.";
-    if (xhr.status === 413) return "The file is too large" + (MAX_SIZE ? " (the limit is " + MAX_SIZE + ")" : "") + ".";
-    return "The server answered " + xhr.status + " " + (xhr.statusText || "") + ".";
+    if (xhr.status === 401) return msg("js.upload.session_ended");
+    if (xhr.status === 413) return MAX_SIZE ? msg("js.upload.too_large_limit", { Limit: MAX_SIZE }) : msg("js.upload.too_large");
+    return msg("js.upload.server_status", { Status: xhr.status });
   }
   function transient(status) { return status === 0 || status === 408 || status === 423 || status === 429 || status >= 500; }
 
@@ -114,11 +117,11 @@
       speed.bytes = done;
       speed.time = now;
     }
-    var parts = [pct.toFixed(1) + "%", formatBytes(done) + " of " + formatBytes(total)];
+    var parts = [pct.toFixed(1) + "%", msg("js.upload.progress_of", { Done: formatBytes(done), Total: formatBytes(total) })];
     if (speed.rate > 0) {
       parts.push(formatBytes(speed.rate) + "/s");
       var left = fmtTime((total - done) / speed.rate);
-      if (left && done < total) parts.push(left + " left");
+      if (left && done < total) parts.push(msg("js.upload.left", { Time: left }));
     }
     text.textContent = parts.join(" · ");
   }
@@ -150,9 +153,9 @@
     var offset = 0, url = stored(key), retries = 0;
     // Network trouble: wait, then continue; give up after MAX_RETRIES.
     async function backoff(what) {
-      if (++retries > MAX_RETRIES) throw new UploadError("The connection keeps failing (" + what + "). Pick the same file again later to resume.");
+      if (++retries > MAX_RETRIES) throw new UploadError(msg("js.upload.keeps_failing", { What: what }));
       var d = DELAYS[Math.min(retries - 1, DELAYS.length - 1)];
-      status("Connection lost — retrying in " + d + " s (attempt " + retries + " of " + MAX_RETRIES + ")…");
+      status(msg("js.upload.retrying", { Seconds: d, Attempt: retries, Max: MAX_RETRIES }));
       await sleep(d);
       if (job.cancelled) throw { aborted: true };
     }
@@ -166,12 +169,12 @@
           return true;
         } catch (e) {
           if (!e.network) throw e;
-          await backoff("checking progress");
+          await backoff(msg("js.upload.checking"));
         }
       }
     }
     if (url) {
-      status("Resuming a previous upload of this file…");
+      status(msg("js.upload.resuming"));
       job.url = url;
       if (!(await sync())) { url = null; store(key, null); }
     }
@@ -180,7 +183,7 @@
         url = await create(f, meta);
       } catch (e) {
         if (!e.network) throw e;
-        await backoff("starting the upload");
+        await backoff(msg("js.upload.starting_upload"));
       }
     }
     job.url = url;
@@ -196,8 +199,8 @@
           function (loaded) { showProgress(base + loaded, f.size); });
       } catch (e) {
         if (!e.network) throw e;
-        await backoff("sending data");
-        if (!(await sync())) throw new UploadError("The server no longer has this upload (it may have expired). Start it again.", true);
+        await backoff(msg("js.upload.sending"));
+        if (!(await sync())) throw new UploadError(msg("js.upload.gone_expired"), true);
         continue;
       }
       if (xhr.status === 204) {
@@ -211,12 +214,12 @@
         continue;
       }
       if (xhr.status === 409 && /offset/.test(xhr.responseText)) {
-        if (!(await sync())) throw new UploadError("The server no longer has this upload. Start it again.", true);
+        if (!(await sync())) throw new UploadError(msg("js.upload.gone"), true);
         continue;
       }
       if (transient(xhr.status)) {
         await backoff(serverMessage(xhr));
-        if (!(await sync())) throw new UploadError("The server no longer has this upload. Start it again.", true);
+        if (!(await sync())) throw new UploadError(msg("js.upload.gone"), true);
         continue;
       }
       // A refusal (too large, not a video, quota, ...): the server removed the upload.
@@ -240,7 +243,7 @@
       prefilledTitle = f.name.replace(/\.[^.]+$/, "").slice(0, 200);
       title.value = prefilledTitle;
     }
-    if (MAX_BYTES && f.size > MAX_BYTES) showError("This file is " + formatBytes(f.size) + "; the largest upload allowed is " + MAX_SIZE + ".");
+    if (MAX_BYTES && f.size > MAX_BYTES) showError(msg("js.upload.file_too_big", { Size: formatBytes(f.size), Limit: MAX_SIZE }));
   }
 
   input.addEventListener("change", function () { pick(input.files[0]); });
@@ -259,15 +262,15 @@
     if (job) return;
     showError("");
     doneBox.hidden = true;
-    if (!file) { showError("Pick a video file first."); return; }
-    if (file.size === 0) { showError("This file is empty (0 bytes)."); return; }
-    if (MAX_BYTES && file.size > MAX_BYTES) { showError("This file is " + formatBytes(file.size) + "; the largest upload allowed is " + MAX_SIZE + "."); return; }
-    if (!title.value.trim()) { showError("Give the video a title."); title.focus(); return; }
+    if (!file) { showError(msg("js.upload.pick_first")); return; }
+    if (file.size === 0) { showError(msg("js.upload.empty_file")); return; }
+    if (MAX_BYTES && file.size > MAX_BYTES) { showError(msg("js.upload.file_too_big", { Size: formatBytes(file.size), Limit: MAX_SIZE })); return; }
+    if (!title.value.trim()) { showError(msg("js.upload.need_title")); title.focus(); return; }
     job = { url: null, xhr: null, cancelled: false, timer: null, wake: null };
     setBusy(true);
     cancelBtn.disabled = false;
     bar.value = 0;
-    status("Starting…");
+    status(msg("js.upload.starting"));
     try {
       var vid = await run(file, { title: title.value.trim(), description: desc.value, visibility: vis.value, filename: file.name });
       studioLink.href = "/studio" + (vid ? "#video-" + encodeURIComponent(vid) : "");
@@ -275,9 +278,9 @@
       form.reset();
       file = null;
       prefilledTitle = "";
-      fileName.textContent = "Upload another file?";
+      fileName.textContent = msg("js.upload.another");
     } catch (err) {
-      if (!(err && err.aborted)) showError(err instanceof UploadError ? err.message : "The upload failed: " + (err && err.message || err));
+      if (!(err && err.aborted)) showError(err instanceof UploadError ? err.message : msg("js.upload.failed", { Reason: err && err.message || err }));
     } finally {
       job = null;
       setBusy(false);
@@ -300,8 +303,8 @@
       x.send();
     }
     showError("");
-    status("Cancelled.");
-    fileName.textContent = "Upload cancelled; nothing was kept. Press Upload to start again.";
+    status(msg("js.upload.cancelled"));
+    fileName.textContent = msg("js.upload.cancelled_note");
   });
 
   window.addEventListener("beforeunload", function (e) {

@@ -38,8 +38,8 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ value: btn.value })
       }).then(function (r) { return r.ok ? r.json() : Promise.reject(r); }).then(function (st) {
-        reactions.querySelector("[data-likes]").textContent = st.likes;
-        reactions.querySelector("[data-dislikes]").textContent = st.dislikes;
+        reactions.querySelector("[data-likes]").textContent = window.ucc.number(st.likes);
+        reactions.querySelector("[data-dislikes]").textContent = window.ucc.number(st.dislikes);
         ["like", "dislike"].forEach(function (kind) {
           var b = reactions.querySelector('[data-reaction="' + kind + '"]');
           var on = st.value === kind;
@@ -62,12 +62,14 @@
       }).then(function (r) { return r.ok ? r.json() : Promise.reject(r); }).then(function (st) {
         var btn = form.querySelector("button");
         action.value = st.subscribed ? "unsubscribe" : "subscribe";
-        btn.textContent = st.subscribed ? "Subscribed" : "Subscribe";
+        // The labels come from the page, in its language.
+        btn.textContent = form.getAttribute(st.subscribed ? "data-label-on" : "data-label-off");
         btn.setAttribute("aria-pressed", st.subscribed ? "true" : "false");
         btn.classList.toggle("secondary", st.subscribed);
         document.querySelectorAll("[data-subscriber-count]").forEach(function (el) {
-          el.setAttribute("data-subscriber-count", st.subscriber_count);
-          el.textContent = st.subscriber_count;
+          var n = st.subscriber_count;
+          el.setAttribute("data-subscriber-count", n);
+          el.textContent = el.hasAttribute("data-subscriber-words") ? window.ucc.plural("count.subscribers", n, window.ucc.compact(n)) : window.ucc.compact(n);
         });
       }).catch(function () { form.submit(); });
     });

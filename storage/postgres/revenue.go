@@ -177,7 +177,7 @@ func (s *Revenue) Calculate(ctx context.Context, key string, at time.Time, compu
 			return err
 		}
 		if p.Frozen() {
-			return errs.New(errs.ErrConflict, "period_approved", "period %s is approved and can no longer change; record a late correction as an adjustment", key)
+			return errs.New(errs.ErrConflict, "period_approved", "period %s is approved and can no longer change; record a late correction as an adjustment", errs.P("Period", key))
 		}
 		rows, err := tx.Query(ctx, inputsSQL, p.StartsOn, p.Currency, p.EndsOn)
 		if err != nil {

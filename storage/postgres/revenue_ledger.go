@@ -27,7 +27,7 @@ func (s *Revenue) Approve(ctx context.Context, key string, at time.Time, by reve
 			return err
 		}
 		if p.Status != revenue.StatusCalculated {
-			return errs.New(errs.ErrConflict, "not_calculated", "period %s is %s; only a calculated period can be approved", key, p.Status)
+			return errs.NewVariant(errs.ErrConflict, "not_calculated", "approve", "period %s is %s; only a calculated period can be approved", errs.P("Period", key), errs.P("Status", p.Status))
 		}
 		// The carried balances in the draft must still hold: a payment or
 		// adjustment since the calculation means recalculating first.
@@ -39,7 +39,7 @@ func (s *Revenue) Approve(ctx context.Context, key string, at time.Time, by reve
 			return mapErr(err)
 		}
 		if stale > 0 {
-			return errs.New(errs.ErrConflict, "stale_draft", "balances carried into %s changed since it was calculated (%d creators); calculate it again, then approve", key, stale)
+			return errs.New(errs.ErrConflict, "stale_draft", "balances carried into %s changed since it was calculated (%d creators); calculate it again, then approve", errs.P("Period", key), errs.P("Creators", stale))
 		}
 		revTx, err := insertTransaction(ctx, tx, p, "revenue", "net ad revenue "+key, by, at)
 		if err != nil {
@@ -75,7 +75,7 @@ func (s *Revenue) Approve(ctx context.Context, key string, at time.Time, by reve
 func (s *Revenue) MarkPaid(ctx context.Context, key string, creatorID int64, reference string, at time.Time, by revenue.Actor, audit revenue.AuditEntry) (int, error) {
 	var n int
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		p, err := lockApproved(ctx, tx, key, "period %s must be approved before payments are recorded")
+		p, err := lockApproved(ctx, tx, key, errs.NewVariant(errs.ErrConflict, "not_approved", "payments", "period %s must be approved before payments are recorded", errs.P("Period", key)))
 		if err != nil {
 			return err
 		}
@@ -86,13 +86,13 @@ func (s *Revenue) MarkPaid(ctx context.Context, key string, creatorID int64, ref
 				p.ID, creatorID).Scan(&payable, &paid)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				return errs.New(errs.ErrNotFound, "payout_not_found", "creator %d has no line in period %s", creatorID, key)
+				return errs.New(errs.ErrNotFound, "payout_not_found", "creator %d has no line in period %s", errs.P("Creator", creatorID), errs.P("Period", key))
 			case err != nil:
 				return mapErr(err)
 			case paid:
-				return errs.New(errs.ErrConflict, "already_paid", "creator %d is already paid for %s", creatorID, key)
+				return errs.New(errs.ErrConflict, "already_paid", "creator %d is already paid for %s", errs.P("Creator", creatorID), errs.P("Period", key))
 			case payable == 0:
-				return errs.New(errs.ErrConflict, "nothing_payable", "creator %d has nothing payable for %s (below the minimum payout or not eligible)", creatorID, key)
+				return errs.New(errs.ErrConflict, "nothing_payable", "creator %d has nothing payable for %s (below the minimum payout or not eligible)", errs.P("Creator", creatorID), errs.P("Period", key))
 			}
 		}
 		txID, err := insertTransaction(ctx, tx, p, "payment", "payment "+reference, by, at)
@@ -114,7 +114,7 @@ func (s *Revenue) MarkPaid(ctx context.Context, key string, creatorID int64, ref
 		}
 		n = int(tag.RowsAffected() / 2)
 		if n == 0 {
-			return errs.New(errs.ErrConflict, "nothing_payable", "period %s has no unpaid payable lines", key)
+			return errs.NewVariant(errs.ErrConflict, "nothing_payable", "period", "period %s has no unpaid payable lines", errs.P("Period", key))
 		}
 		if _, err := tx.Exec(ctx, `UPDATE revenue_periods SET status = 'paid' WHERE id = $1 AND NOT EXISTS (
 			SELECT 1 FROM revenue_payouts WHERE period_id = $1 AND paid_at IS NULL AND payable_minor > 0)`, p.ID); err != nil {
@@ -129,7 +129,7 @@ func (s *Revenue) MarkPaid(ctx context.Context, key string, creatorID int64, ref
 // Adjust records a late correction and its ledger transaction.
 func (s *Revenue) Adjust(ctx context.Context, key string, adj revenue.Adjustment, by revenue.Actor, audit revenue.AuditEntry) (revenue.Adjustment, error) {
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		p, err := lockApproved(ctx, tx, key, "period %s is not approved; recalculate it instead")
+		p, err := lockApproved(ctx, tx, key, errs.New(errs.ErrConflict, "not_approved", "period %s is not approved; recalculate it instead", errs.P("Period", key)))
 		if err != nil {
 			return err
 		}
@@ -259,12 +259,12 @@ func insertTransaction(ctx context.Context, tx pgx.Tx, p revenue.Period, kind, m
 }
 
 // lockApproved locks the period row for the transaction and refuses
-// (409 not_approved, with notApproved's message about key) a period that
-// is not approved (or paid).
-func lockApproved(ctx context.Context, tx pgx.Tx, key, notApproved string) (revenue.Period, error) {
+// with notApproved (409 not_approved) a period that is not approved (or
+// paid).
+func lockApproved(ctx context.Context, tx pgx.Tx, key string, notApproved error) (revenue.Period, error) {
 	p, err := scanPeriod(tx.QueryRow(ctx, `SELECT `+periodCols+` FROM revenue_periods p WHERE p.period = $1 FOR UPDATE`, key))
 	if err == nil && !p.Frozen() {
-		err = errs.New(errs.ErrConflict, "not_approved", notApproved, key)
+		err = notApproved
 	}
 	return p, err
 }

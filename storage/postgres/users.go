@@ -17,11 +17,11 @@ func NewUsers(db *DB) *Users { return &Users{db: db} }
 
 var _ accounts.Store = (*Users)(nil)
 
-const userCols = `u.id, u.email, u.display_name, u.role, u.created_at`
+const userCols = `u.id, u.email, u.display_name, u.role, coalesce(u.language, ''), u.created_at`
 
 func scanUser(row pgx.Row, extra ...any) (accounts.User, error) {
 	var u accounts.User
-	dest := append([]any{&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.CreatedAt}, extra...)
+	dest := append([]any{&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.Language, &u.CreatedAt}, extra...)
 	return u, mapErr(row.Scan(dest...))
 }
 
@@ -48,6 +48,11 @@ func (s *Users) UserByID(ctx context.Context, id int64) (accounts.User, error) {
 // SetRole changes a user's role.
 func (s *Users) SetRole(ctx context.Context, id int64, role accounts.Role) error {
 	return s.exec1(ctx, `UPDATE users SET role = $2 WHERE id = $1`, id, role)
+}
+
+// SetLanguage saves the language a user chose ("" is none: NULL).
+func (s *Users) SetLanguage(ctx context.Context, id int64, lang string) error {
+	return s.exec1(ctx, `UPDATE users SET language = nullif($2, '') WHERE id = $1`, id, lang)
 }
 
 // SetPassword replaces a user's password hash and ends their sessions.
