@@ -70,10 +70,10 @@ func (s *Service) SetLanguage(ctx context.Context, id int64, lang string) (User,
 
 // User is a person with an account.
 type User struct {
-	ID          int64     `json:"id"`
-	Email       string    `json:"email"`
-	DisplayName string    `json:"display_name"`
-	Role        Role      `json:"role"`
+	ID          int64  `json:"id"`
+	Email       string `json:"email"`
+	DisplayName string `json:"display_name"`
+	Role        Role   `json:"role"`
 	// Language is the language the user chose for UCC's pages and
 	// messages ("ko", "en"), or "" while they have chosen none.
 	Language  string    `json:"language"`

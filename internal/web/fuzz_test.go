@@ -18,9 +18,9 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/ucc-video/ucc/internal/errs"
+	"github.com/ucc-video/ucc/internal/i18n"
 	"github.com/ucc-video/ucc/internal/views"
 	"github.com/ucc-video/ucc/static"
-	"github.com/ucc-video/ucc/internal/i18n"
 	"github.com/ucc-video/ucc/templates"
 )
 

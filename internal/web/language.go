@@ -43,7 +43,9 @@ func (s *Server) language(c *gin.Context) string {
 func (s *Server) loc(c *gin.Context) *i18n.Localizer { return s.cat.Localizer(s.language(c)) }
 
 // t is the catalog message key in the request's language (see i18n.Localizer.T).
-func (s *Server) t(c *gin.Context, key string, params ...any) string { return s.loc(c).T(key, params...) }
+func (s *Server) t(c *gin.Context, key string, params ...any) string {
+	return s.loc(c).T(key, params...)
+}
 
 // varyByLanguage marks every answer but static files and media as
 // depending on the language headers.
