@@ -436,6 +436,10 @@ func authzRows(w *authzWorld) []authzRow {
 		{route: "DELETE /api/v1/auth/tokens/current", fresh: true, req: same("DELETE", "/api/v1/auth/tokens/current", nil), want: signedIn(401, 204),
 			byCookie: signedIn(0, 400)}, // a session has no token to revoke
 		{route: "GET /api/v1/me", req: same("GET", "/api/v1/me", nil), want: signedIn(401, 200)},
+		{route: "PATCH /api/v1/me", req: same("PATCH", "/api/v1/me", map[string]string{"language": ""}), want: signedIn(401, 200)},
+		{route: "POST /language", req: same("POST", "/language", form("lang", "en", "next", "/")), want: all(303)},
+		{route: "GET /settings", req: same("GET", "/settings", nil), want: signedIn(toLogin, 200)},
+		{route: "POST /settings", req: same("POST", "/settings", form("language", "")), want: signedIn(toLogin, 303)},
 
 		// ---- Channels and the studio.
 		// A viewer opening a channel becomes a creator; finance and admins

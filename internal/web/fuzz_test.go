@@ -32,7 +32,11 @@ import (
 // the 4 KiB cap.
 func FuzzViewReportBody(f *testing.F) {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now,
+	cat, err := i18n.Load(i18n.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, cat: cat,
 		deps: Deps{Registry: prometheus.NewRegistry(), Static: static.FS}}
 	var guard gin.HandlerFunc
 	for _, r := range s.routeTable() {

@@ -171,7 +171,7 @@ func TestRevenueAPIFlowAndPages(t *testing.T) {
 	r = ts.do("GET", "/finance/periods/2026-10?sort=amount", nil, bearer(fin)...)
 	wantStatus(t, r, http.StatusOK)
 	body := string(r.Body)
-	for _, want := range []string{"412.50 USD", "1000.00 USD", "587.50", `<rect class="bar"`, "fin@example.com", "mark_paid", "@annas", "Anna&#39;s &lt;Channel&gt;", "no payout profile", "payouts.csv"} {
+	for _, want := range []string{"412.50 USD", "1000.00 USD", "587.50", `<rect class="bar"`, "fin@example.com", "marked paid", "@annas", "Anna&#39;s &lt;Channel&gt;", "no payout profile", "payouts.csv"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("period page lacks %q", want)
 		}
