@@ -95,6 +95,7 @@ type rigSettings struct {
 	redisPrefix string
 	readyChecks []ReadyCheck
 	patchSignal bool
+	logs        io.Writer
 }
 
 // rigOption changes one thing of the rig.
@@ -143,6 +144,10 @@ func withReadyCheck(c ReadyCheck) rigOption {
 	return func(s *rigSettings) { s.readyChecks = append(s.readyChecks, c) }
 }
 
+// withLogs writes the application's log to w (text lines) instead of
+// discarding it.
+func withLogs(w io.Writer) rigOption { return func(s *rigSettings) { s.logs = w } }
+
 // withPatchSignal makes ts.patchEnd receive a value each time a PATCH
 // handler returns (tus tests wait on the server's side of a request).
 func withPatchSignal() rigOption { return func(s *rigSettings) { s.patchSignal = true } }
@@ -166,7 +171,11 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	}
 	ts := &testServer{t: t, db: pgtest.DB(t), clock: &testClock{base: set.base}}
 	now := ts.clock.now
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := set.logs
+	if logs == nil {
+		logs = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	if set.rdb != nil {
 		ts.rdb, ts.prefix = set.rdb, set.redisPrefix
 	} else {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/uploads"
 )
@@ -178,8 +177,5 @@ func (s *Server) uploadPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.htmlPage(c, http.StatusOK, "upload", Page{Title: "Upload a video", Data: gin.H{
-		"MaxBytes": s.deps.Uploads.MaxBytes(),
-		"MaxSize":  bytesize.Format(s.deps.Uploads.MaxBytes()),
-	}})
+	s.htmlPage(c, http.StatusOK, "upload", Page{Title: s.t(c, "upload.title"), Data: gin.H{"MaxBytes": s.deps.Uploads.MaxBytes()}})
 }
