@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -121,13 +120,16 @@ func UCCBinary(t testing.TB) string {
 // Clip describes a test video that ffmpeg generates from its test pattern
 // (and a sine tone).
 type Clip struct {
-	Name    string // file name; its extension picks the container
+	Name    string // file name, unique per test binary; its extension picks the container
 	Size    string // WIDTHxHEIGHT
 	Rate    int    // frames per second
 	Seconds int    // length; or
 	Frames  int    // a number of frames (no sound)
 	Tone    int    // sine frequency in Hz; 0: no sound
-	Raw     bool   // uncompressed yuv420p video instead of H.264
+	// AudioKbps is the AAC bit rate (0: ffmpeg's default).
+	AudioKbps int
+	Raw       bool // uncompressed yuv420p video instead of H.264
+	FastStart bool // MP4 index at the front, as for progressive playback
 }
 
 // args are ffmpeg's arguments that write c to path.
@@ -148,9 +150,13 @@ func (c Clip) args(path string) []string {
 		args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p")
 	}
 	if c.Tone > 0 {
-		args = append(args, "-c:a", "aac", "-b:a", "64k", "-shortest")
+		args = append(args, "-c:a", "aac")
+		if c.AudioKbps > 0 {
+			args = append(args, "-b:a", fmt.Sprintf("%dk", c.AudioKbps))
+		}
+		args = append(args, "-shortest")
 	}
-	if strings.HasSuffix(c.Name, ".mp4") {
+	if c.FastStart {
 		args = append(args, "-movflags", "+faststart")
 	}
 	return append(args, path)

@@ -54,6 +54,9 @@ func (l *Log) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
+// NewLog returns a Log that also writes everything to tee (a log file).
+func NewLog(tee io.Writer) *Log { return &Log{tee: tee} }
+
 // String is everything written so far.
 func (l *Log) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
 

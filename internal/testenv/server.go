@@ -66,18 +66,19 @@ func NewServer(cfg ServeConfig) (*Server, error) {
 		}
 		vars["UCC_HTTP_ADDR"] = addr
 	}
-	s := &Server{cfg: cfg, Addr: vars["UCC_HTTP_ADDR"], log: &Log{}}
+	s := &Server{cfg: cfg, Addr: vars["UCC_HTTP_ADDR"]}
 	s.Base = "http://" + s.Addr
 	if vars["UCC_BASE_URL"] == "" {
 		vars["UCC_BASE_URL"] = s.Base
 	}
 	s.env = environ(vars)
+	s.log = &Log{}
 	if cfg.LogPath != "" {
 		f, err := os.OpenFile(cfg.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return nil, err
 		}
-		s.file, s.log.tee = f, f
+		s.file, s.log = f, NewLog(f)
 	}
 	return s, nil
 }
