@@ -60,10 +60,7 @@ func alive(pid int) bool {
 // process's ffmpeg dies with it, its working directory is removed, and the
 // bucket holds nothing the database does not reference.
 func TestProcessingSurvivesSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	long := testenv.ClipFile(t, longClip)
 	e := newSysEnv(t)
 	ctx := context.Background()

@@ -64,10 +64,7 @@ func (e *answeredError) Error() string { return "answered " + strconv.Itoa(e.sta
 // video row, and after the orphan sweep the bucket holds nothing that no row
 // references (no object, no incomplete multipart upload).
 func TestUploadsSurviveSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	big := testenv.ClipFile(t, bigClip)
 	e := newSysEnv(t)
 	ctx := context.Background()
@@ -75,6 +72,18 @@ func TestUploadsSurviveSIGKILL(t *testing.T) {
 	p.Start()
 	creator := testenv.SignUp(t, p.Base, "up@example.com", "uploader")
 	kills := 0
+	// killAndRestart kills the server while what's request is under way,
+	// checks that the request was cut off and starts the server again.
+	killAndRestart := func(what string, pw *io.PipeWriter, done <-chan error) {
+		t.Helper()
+		p.Kill()
+		kills++
+		pw.CloseWithError(errKilled)
+		if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
+			t.Fatalf("%s was not cut off by the kill: %v", what, err)
+		}
+		p.Start()
+	}
 
 	// 1. Simple upload, killed mid-file: 6 of its 20 MiB were taken in.
 	junk := make([]byte, 20<<20)
@@ -85,13 +94,7 @@ func TestUploadsSurviveSIGKILL(t *testing.T) {
 		t.Fatalf("upload 1 failed before the kill: %v", err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	p.Kill()
-	kills++
-	pw.CloseWithError(errKilled)
-	if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
-		t.Fatalf("upload 1 was not cut off by the kill: %v", err)
-	}
-	p.Start()
+	killAndRestart("upload 1", pw, done)
 
 	// 2. Simple upload, killed after the file is stored but before the form ends.
 	small := testenv.ClipFile(t, smallClip)
@@ -113,13 +116,7 @@ func TestUploadsSurviveSIGKILL(t *testing.T) {
 		list, err := e.Bucket.Store.List(ctx, "videos/")
 		return err == nil && len(list) > 0
 	})
-	p.Kill()
-	kills++
-	pw.CloseWithError(errKilled)
-	if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
-		t.Fatalf("upload 2 was not cut off by the kill: %v", err)
-	}
-	p.Start()
+	killAndRestart("upload 2", pw, done)
 
 	// 3. Resumable upload, killed mid-PATCH after its first part is recorded.
 	want, err := os.ReadFile(big)
@@ -136,13 +133,7 @@ func TestUploadsSurviveSIGKILL(t *testing.T) {
 	testenv.WaitFor(t, 30*time.Second, "the first tus part to be recorded", func() bool {
 		return e.count(t, `SELECT upload_offset FROM upload_sessions WHERE id = $1`, id) >= 8<<20
 	})
-	p.Kill()
-	kills++
-	pw.CloseWithError(errKilled)
-	if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
-		t.Fatalf("tus PATCH was not cut off by the kill: %v", err)
-	}
-	p.Start()
+	killAndRestart("tus PATCH", pw, done)
 
 	r = creator.Must(t, http.StatusOK, "HEAD", loc, nil, "Tus-Resumable", "1.0.0")
 	off, err := strconv.Atoi(r.Header.Get("Upload-Offset"))

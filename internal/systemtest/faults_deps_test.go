@@ -337,16 +337,17 @@ func (w *world) step(tl *tally, anon *testenv.Client, i int) {
 	}
 }
 
-// traffic runs clients goroutines doing w.step until stop is closed, each
-// pausing pause between requests.
-func traffic(w *world, tl *tally, clients int, pause time.Duration, stop <-chan struct{}) *sync.WaitGroup {
+// traffic runs clients goroutines, each an anonymous client calling step
+// with the next number of a shared sequence and pausing pause, until stop
+// is closed.
+func traffic(base string, clients int, pause time.Duration, stop <-chan struct{}, step func(anon *testenv.Client, i int)) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	var seq atomic.Int64
 	for g := 0; g < clients; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			anon := testenv.NewClient(w.base)
+			anon := testenv.NewClient(base)
 			anon.HTTP.Timeout = 15 * time.Second
 			for {
 				select {
@@ -354,7 +355,7 @@ func traffic(w *world, tl *tally, clients int, pause time.Duration, stop <-chan 
 					return
 				default:
 				}
-				w.step(tl, anon, int(seq.Add(1)))
+				step(anon, int(seq.Add(1)))
 				time.Sleep(pause)
 			}
 		}()
@@ -468,10 +469,7 @@ func probe(t *testing.T, w *world, name string) {
 // acknowledged is in PostgreSQL (counted views, comments answered 201,
 // uploads answered 201 — which all become ready, so River recovered too).
 func TestDependencyFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	t0 := time.Now()
 	d := newDeps(t, nil)
 	w := newWorld(t, d.ucc.Base, 5)
@@ -480,7 +478,7 @@ func TestDependencyFaults(t *testing.T) {
 
 	tl := newTally()
 	stop := make(chan struct{})
-	wg := traffic(w, tl, 4, 20*time.Millisecond, stop)
+	wg := traffic(w.base, 4, 20*time.Millisecond, stop, func(anon *testenv.Client, i int) { w.step(tl, anon, i) })
 	time.Sleep(2 * time.Second)
 
 	type fault struct {
@@ -554,10 +552,7 @@ func TestDependencyFaults(t *testing.T) {
 // reason within seconds, pages not needing them still render, /readyz names
 // the part, and all recovers when the dependency answers again.
 func TestDependencyStalls(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	d := newDeps(t, nil)
 	c := testenv.SignUp(t, d.ucc.Base, "stall@example.com", "")
 	c.HTTP.Timeout = 30 * time.Second

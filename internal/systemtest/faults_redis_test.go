@@ -93,10 +93,7 @@ func (r *redisServer) kill() {
 // (With Redis's common "appendfsync everysec", a Redis crash may lose up to
 // a second of counted views; without persistence, everything pending.)
 func TestRedisCrashKeepsCountedViews(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	rs := newRedisServer(t)
 	rs.start()
 	e := newSysEnv(t)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ucc-video/ucc/internal/testenv"
@@ -25,6 +26,16 @@ import (
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
+
+// systemTest marks t as a system test: skipped with -short (it builds and
+// runs the ucc binary), and run in parallel with the others (each has its
+// own database, Redis prefix, bucket and port).
+func systemTest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("system test: builds and runs the ucc binary; skipped with -short")
+	}
+	t.Parallel()
+}
 
 // The clips the upload tests send, made once per test binary.
 var (
@@ -50,15 +61,28 @@ func serveDefaults() map[string]string {
 	}
 }
 
-// newUCC prepares a `ucc serve` process on a free loopback port; env adds
-// to (and overrides) serveDefaults.
+// newUCC prepares a `ucc serve` process (role all) on a free loopback
+// port; env adds to (and overrides) serveDefaults.
 func newUCC(t *testing.T, env map[string]string) *testenv.UCC {
 	t.Helper()
-	vars := serveDefaults()
-	for k, v := range env {
-		vars[k] = v
+	return newRoleUCC(t, "all", env)
+}
+
+// newRoleUCC is newUCC for `ucc serve --role role`.
+func newRoleUCC(t *testing.T, role string, env map[string]string) *testenv.UCC {
+	t.Helper()
+	return testenv.NewUCC(t, testenv.ServeConfig{Role: role, Env: mergeEnv(serveDefaults(), env)})
+}
+
+// mergeEnv returns the variables of every map, later ones winning.
+func mergeEnv(maps ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
 	}
-	return testenv.NewUCC(t, testenv.ServeConfig{Env: vars})
+	return out
 }
 
 // sysEnv is a fresh database, Redis prefix and MinIO bucket for one test.
@@ -91,10 +115,7 @@ func (e *sysEnv) serveEnv(t *testing.T, s3Endpoint string, extra map[string]stri
 	env["UCC_DATABASE_URL"] = e.DBURL
 	env["UCC_REDIS_URL"] = testenv.RedisURL(t)
 	env["UCC_REDIS_PREFIX"] = e.Prefix
-	for k, v := range extra {
-		env[k] = v
-	}
-	return env
+	return mergeEnv(env, extra)
 }
 
 func (e *sysEnv) count(t testing.TB, sql string, args ...any) int64 {
@@ -156,39 +177,14 @@ type orphanReport struct {
 // renditions and thumbnails, channel images, tus tails and open tus uploads.
 func checkNoOrphans(t testing.TB, ctx context.Context, b *bucket, db *pgxpool.Pool) orphanReport {
 	t.Helper()
-	refs := map[string]bool{}
-	rows, err := db.Query(ctx, `
+	refs := queryKeys(t, ctx, db, `
 		SELECT original_key FROM videos WHERE original_key IS NOT NULL
 		UNION ALL SELECT thumbnail_key FROM videos WHERE thumbnail_key IS NOT NULL
 		UNION ALL SELECT object_key FROM renditions
 		UNION ALL SELECT avatar_key FROM channels WHERE avatar_key IS NOT NULL
 		UNION ALL SELECT banner_key FROM channels WHERE banner_key IS NOT NULL
 		UNION ALL SELECT tail_key FROM upload_sessions WHERE tail_key <> ''`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			t.Fatal(err)
-		}
-		refs[k] = true
-	}
-	if rows.Err() != nil {
-		t.Fatal(rows.Err())
-	}
-	open := map[string]bool{}
-	rows, err = db.Query(ctx, `SELECT object_key FROM upload_sessions WHERE upload_offset < upload_length`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			t.Fatal(err)
-		}
-		open[k] = true
-	}
+	open := queryKeys(t, ctx, db, `SELECT object_key FROM upload_sessions WHERE upload_offset < upload_length`)
 	list, err := b.Store.List(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -213,6 +209,25 @@ func checkNoOrphans(t testing.TB, ctx context.Context, b *bucket, db *pgxpool.Po
 		t.Errorf("object storage holds %d things no row references: %v", len(orphans), orphans)
 	}
 	return orphanReport{Objects: len(list), Multiparts: len(mps)}
+}
+
+// queryKeys runs sql, which selects one text column, and returns the set
+// of its values.
+func queryKeys(t testing.TB, ctx context.Context, db *pgxpool.Pool, sql string) map[string]bool {
+	t.Helper()
+	rows, err := db.Query(ctx, sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
+	}
+	return set
 }
 
 // waitStatus polls the video until its status is want (failing on "failed")

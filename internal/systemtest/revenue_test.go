@@ -20,6 +20,7 @@ import (
 // hook), checks nothing of the run is visible, then runs it again, verifies
 // and reports through the CLI.
 func TestRevenueCLIKilledMidRun(t *testing.T) {
+	systemTest(t)
 	ctx := context.Background()
 	url := pgtest.URL(t)
 	db, err := postgres.Open(ctx, url, 4)

@@ -17,10 +17,7 @@ import (
 // whole log (and the CLI's output) must not contain any of the secrets,
 // while it does hold the request lines (so the capture works).
 func TestSecretsNeverLogged(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	_, prefix := redistest.Client(t)
 	tag := testenv.RandomHex(6)
 	secret := func(n string) string { return "Sekret-" + n + "-" + tag }

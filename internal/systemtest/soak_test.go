@@ -85,10 +85,7 @@ func (s *soakStats) percentile(p float64) time.Duration {
 // exactly: PostgreSQL's total equals the reports answered counted.
 // `make test` runs a short version; UCC_SOAK=1 (`make soak`) a long one.
 func TestSoak(t *testing.T) {
-	if testing.Short() {
-		t.Skip("soak test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	cfg := soakSettings(t)
 	d := newDeps(t, map[string]string{"UCC_DATABASE_MAX_CONNS": "20", "UCC_LOG_LEVEL": "error"})
 	w := newWorld(t, d.ucc.Base, 12)
@@ -129,25 +126,8 @@ func TestSoak(t *testing.T) {
 	}
 
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var seq atomic.Int64
 	start := time.Now()
-	for g := 0; g < cfg.Clients; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			anon := testenv.NewClient(w.base)
-			anon.HTTP.Timeout = 15 * time.Second
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				step(anon, int(seq.Add(1)))
-			}
-		}()
-	}
+	wg := traffic(w.base, cfg.Clients, 0, stop, step)
 
 	// Cut Redis off in the middle; the outage window lasts until /readyz is
 	// ready again.

@@ -22,9 +22,7 @@ import (
 // cleanly and checks that PostgreSQL holds exactly as many views as reports
 // were answered "counted": true.
 func TestViewCountingSurvivesSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test builds and runs the ucc binary; skipped with -short")
-	}
+	systemTest(t)
 	const (
 		reports = 3000
 		clients = 24

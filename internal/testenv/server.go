@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// workerStarted is what `ucc serve --role worker` logs (at level info)
+// once it runs.
+const workerStarted = "UCC worker started"
+
 // ServeConfig says how to run `ucc serve`.
 type ServeConfig struct {
 	Bin  string // the ucc binary (UCC: UCCBinary when empty)
@@ -48,6 +52,10 @@ func NewServer(cfg ServeConfig) (*Server, error) {
 	}
 	if cfg.Role == "" {
 		cfg.Role = "all"
+	}
+	if lvl := cfg.Env["UCC_LOG_LEVEL"]; cfg.Role == "worker" && (lvl == "warn" || lvl == "error") {
+		// A worker serves no HTTP: it is ready when it logs so, at level info.
+		return nil, fmt.Errorf("testenv: a worker's readiness is its %q log line, which UCC_LOG_LEVEL=%s hides; use info or debug", workerStarted, lvl)
 	}
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 60 * time.Second
@@ -100,7 +108,7 @@ func (s *Server) Running() bool { return s.proc != nil && !s.proc.Exited() }
 func (s *Server) Process() *Process { return s.proc }
 
 // Start runs `ucc serve --role ROLE` and waits until it is ready: /readyz
-// answers 200 (roles web and all) or the worker says it started.
+// answers 200 (roles web and all) or the worker logs that it started.
 func (s *Server) Start(ctx context.Context) error {
 	if s.Running() {
 		return errors.New("ucc serve is already running")
@@ -114,7 +122,7 @@ func (s *Server) Start(ctx context.Context) error {
 	mark := len(s.log.String()) // this run's output starts here
 	if s.cfg.Role == "worker" {
 		err = AwaitProcess(ctx, p, s.cfg.ReadyTimeout, "the worker to start", func() (bool, string) {
-			return strings.Contains(s.log.String()[mark:], "UCC worker started"), ""
+			return strings.Contains(s.log.String()[mark:], workerStarted), ""
 		})
 	} else {
 		err = WaitHTTP(ctx, p, s.Base+"/readyz", s.cfg.ReadyTimeout)
