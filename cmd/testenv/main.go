@@ -36,10 +36,8 @@ import (
 )
 
 const (
-	minioModule     = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
-	defaultDBURL    = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	defaultRedisURL = "redis://127.0.0.1:6379/0"
-	s3Region        = "us-east-1"
+	minioModule = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+	s3Region    = "us-east-1"
 
 	startPostgres = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 	startRedis    = `redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log`
@@ -88,8 +86,8 @@ func run() int {
 		}
 	}
 
-	dbURL := getenv("UCC_TEST_DATABASE_URL", defaultDBURL)
-	redisURL := getenv("UCC_TEST_REDIS_URL", defaultRedisURL)
+	dbURL := testenv.PostgresAdminURL()
+	redisURL := testenv.RedisTestURL()
 	if !checkServices(dbURL, redisURL) {
 		return 1
 	}
@@ -136,13 +134,6 @@ func run() int {
 	}
 
 	return runCommand(args, env, sigs)
-}
-
-func getenv(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // ensureFFmpeg makes sure ffmpeg and ffprobe are on PATH, installing them

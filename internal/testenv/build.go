@@ -49,12 +49,16 @@ func BuildUCC(ctx context.Context, root, out, version string) error {
 // the ucc binary and the test clips, in one temporary directory that Main
 // removes. It is the package's only state, and each entry is written once.
 var artifacts struct {
-	mu      sync.Mutex
-	managed bool // Main runs the tests
+	mu      sync.Mutex // guards managed and dir
+	managed bool       // Main runs the tests
 	dir     string
-	ucc     string
-	uccErr  error
-	clips   map[Clip]string
+
+	uccMu  sync.Mutex // held while ucc builds
+	ucc    string
+	uccErr error
+
+	clipMu sync.Mutex // held while a clip is made
+	clips  map[Clip]string
 }
 
 // Main runs the tests of a package that uses UCCBinary or ClipFile, then
@@ -66,15 +70,18 @@ func Main(m *testing.M) {
 	artifacts.managed = true
 	artifacts.mu.Unlock()
 	code := m.Run()
+	artifacts.mu.Lock()
 	if artifacts.dir != "" {
 		os.RemoveAll(artifacts.dir)
 	}
+	artifacts.mu.Unlock()
 	os.Exit(code)
 }
 
-// artifactDir is the temporary directory of this test binary's artifacts;
-// called with artifacts.mu held.
+// artifactDir is the temporary directory of this test binary's artifacts.
 func artifactDir() (string, error) {
+	artifacts.mu.Lock()
+	defer artifacts.mu.Unlock()
 	if !artifacts.managed {
 		return "", errors.New("testenv: call testenv.Main(m) from TestMain, so that what the tests build is removed")
 	}
@@ -91,8 +98,8 @@ func artifactDir() (string, error) {
 // UCCBinary builds ./cmd/ucc once per test binary and returns its path.
 func UCCBinary(t testing.TB) string {
 	t.Helper()
-	artifacts.mu.Lock()
-	defer artifacts.mu.Unlock()
+	artifacts.uccMu.Lock()
+	defer artifacts.uccMu.Unlock()
 	if artifacts.ucc == "" && artifacts.uccErr == nil {
 		artifacts.uccErr = func() error {
 			dir, err := artifactDir()
@@ -175,8 +182,8 @@ func MakeClip(ctx context.Context, ffmpeg, path string, c Clip) error {
 func ClipFile(t testing.TB, c Clip) string {
 	t.Helper()
 	ffmpeg, _ := FFmpeg(t)
-	artifacts.mu.Lock()
-	defer artifacts.mu.Unlock()
+	artifacts.clipMu.Lock()
+	defer artifacts.clipMu.Unlock()
 	if p, ok := artifacts.clips[c]; ok {
 		return p
 	}
