@@ -161,9 +161,14 @@ func (b *bench) setup(ctx context.Context) error {
 	if b.tmp, err = os.MkdirTemp("", "ucc-bench-"); err != nil {
 		return err
 	}
-	b.uccBin = filepath.Join(b.tmp, "ucc")
-	b.logf("building ucc (go build -trimpath ./cmd/ucc)")
-	if err := testenv.BuildUCC(ctx, b.root, b.uccBin, "bench"); err != nil {
+	// Built as `make build` does, once per cmd/testenv run (shared with the
+	// tests that run ucc), else in this run's directory.
+	buildDir := os.Getenv(testenv.SharedDirEnv)
+	if buildDir == "" {
+		buildDir = b.tmp
+	}
+	b.logf("building ucc (go build -trimpath ./cmd/ucc) in %s", buildDir)
+	if b.uccBin, err = testenv.BuildUCCOnce(ctx, buildDir); err != nil {
 		return err
 	}
 

@@ -105,18 +105,26 @@ func run() int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	if !*noMinIO {
-		tmp, err := os.MkdirTemp("", "ucc-testenv-")
-		if err != nil {
-			logf("create temporary directory: %v", err)
-			return 1
+	tmp, err := os.MkdirTemp("", "ucc-testenv-")
+	if err != nil {
+		logf("create temporary directory: %v", err)
+		return 1
+	}
+	defer func() {
+		if err := os.RemoveAll(tmp); err != nil {
+			logf("remove %s: %v", tmp, err)
 		}
-		defer func() {
-			if err := os.RemoveAll(tmp); err != nil {
-				logf("remove %s: %v", tmp, err)
-			}
-		}()
+	}()
+	// The test packages that run the ucc binary build it once, here, for
+	// the whole run, instead of once each.
+	shared := filepath.Join(tmp, "shared")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		logf("%v", err)
+		return 1
+	}
+	env = append(env, testenv.SharedDirEnv+"="+shared)
 
+	if !*noMinIO {
 		srv, err := startMinIO(minioBin, tmp, sigs)
 		if err != nil {
 			logf("%v", err)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -30,9 +31,9 @@ func ModuleRoot() (string, error) {
 	}
 }
 
-// BuildUCC builds ./cmd/ucc of the module at root into out the way
+// buildUCC builds ./cmd/ucc of the module at root into out the way
 // `make build` does, stamped with version.
-func BuildUCC(ctx context.Context, root, out, version string) error {
+func buildUCC(ctx context.Context, root, out, version string) error {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return fmt.Errorf("the go command is not on PATH: %w", err)
@@ -95,27 +96,55 @@ func artifactDir() (string, error) {
 	return artifacts.dir, nil
 }
 
-// UCCBinary builds ./cmd/ucc once per test binary and returns its path.
+// SharedDirEnv names the variable with which cmd/testenv gives the test
+// binaries of one run a directory to share: the ucc binary is built there
+// once for all of them.
+const SharedDirEnv = "UCC_TEST_SHARED_DIR"
+
+// BuildUCCOnce returns dir/ucc, building it first (stamped version
+// "testenv") unless another process of the same run already has: builders
+// take turns on a lock file, so the binary is built once per directory.
+func BuildUCCOnce(ctx context.Context, dir string) (string, error) {
+	lock, err := os.OpenFile(filepath.Join(dir, "ucc.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck
+	bin := filepath.Join(dir, "ucc")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	// Built under another name and renamed, so that no one ever sees half a binary.
+	if err := buildUCC(ctx, root, bin+".tmp", "testenv"); err != nil {
+		return "", err
+	}
+	return bin, os.Rename(bin+".tmp", bin)
+}
+
+// UCCBinary builds ./cmd/ucc once per run (once per test binary outside
+// cmd/testenv) and returns its path.
 func UCCBinary(t testing.TB) string {
 	t.Helper()
 	artifacts.uccMu.Lock()
 	defer artifacts.uccMu.Unlock()
 	if artifacts.ucc == "" && artifacts.uccErr == nil {
-		artifacts.uccErr = func() error {
-			dir, err := artifactDir()
-			if err != nil {
-				return err
+		artifacts.uccErr = func() (err error) {
+			dir := os.Getenv(SharedDirEnv)
+			if dir == "" {
+				if dir, err = artifactDir(); err != nil {
+					return err
+				}
 			}
-			root, err := ModuleRoot()
-			if err != nil {
-				return err
-			}
-			bin := filepath.Join(dir, "ucc")
-			if err := BuildUCC(context.Background(), root, bin, "test"); err != nil {
-				return err
-			}
-			artifacts.ucc = bin
-			return nil
+			artifacts.ucc, err = BuildUCCOnce(context.Background(), dir)
+			return err
 		}()
 	}
 	if artifacts.uccErr != nil {

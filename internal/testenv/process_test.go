@@ -180,3 +180,16 @@ func TestClient(t *testing.T) {
 		t.Errorf("Expect: %v", err)
 	}
 }
+
+// A binary another process of the run built is used as it is.
+func TestBuildUCCOnceReusesTheBuild(t *testing.T) {
+	dir := t.TempDir()
+	want := dir + "/ucc"
+	if err := os.WriteFile(want, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got, err := BuildUCCOnce(context.Background(), dir)
+	if err != nil || got != want {
+		t.Fatalf("BuildUCCOnce = %q, %v; want %q", got, err, want)
+	}
+}
