@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"slices"
 	"testing"
 	"time"
@@ -26,20 +25,7 @@ import (
 	"github.com/ucc-video/ucc/storage/s3"
 )
 
-// defaultParallel is how many system tests run at once unless -parallel
-// says otherwise: more than the cores of a small machine, as they mostly
-// wait (outage windows, restarts, River's rescue, the soak's clock).
-const defaultParallel = "4"
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		_ = flag.Set("test.parallel", defaultParallel)
-	}
-	testenv.Main(m)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // systemTest marks t as a system test: skipped with -short (it builds and
 // runs the ucc binary), and run in parallel with the others (each has its

@@ -175,7 +175,7 @@ func (s *Server) Close() {
 
 // UCC is a Server that belongs to a test: its methods fail the test rather
 // than return errors, and it is killed when the test ends (its log shown
-// if the test failed).
+// if the test failed: all of it, or the end and the LogPath).
 type UCC struct {
 	t testing.TB
 	*Server
@@ -194,8 +194,10 @@ func NewUCC(t testing.TB, cfg ServeConfig) *UCC {
 	}
 	t.Cleanup(func() {
 		s.Close()
-		if t.Failed() {
-			t.Logf("ucc serve log (last lines):\n%s", s.log.Tail(200))
+		if t.Failed() && s.cfg.LogPath != "" {
+			t.Logf("ucc serve log (last lines; all of it in %s):\n%s", s.cfg.LogPath, s.log.Tail(200))
+		} else if t.Failed() {
+			t.Logf("ucc serve log:\n%s", s.log.String())
 		}
 	})
 	return &UCC{t: t, Server: s}
