@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/ucc-video/ucc/internal/config"
+	"github.com/ucc-video/ucc/storage/postgres"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -26,7 +27,17 @@ var version = "dev"
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+	run     func(ctx context.Context, args []string, e env) error
+}
+
+// env is what a command runs with: its standard streams and where its
+// configuration comes from.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// config parses the configuration: config.Load (the process
+	// environment) in main, a map of variables in tests.
+	config func() (config.Config, error)
 }
 
 func commands() []command {
@@ -37,6 +48,20 @@ func commands() []command {
 		{"revenue", "revenue sharing: calculate, verify, report", runRevenue},
 		{"version", "print the version", runVersion},
 	}
+}
+
+// openDB loads the configuration and opens its database with at most
+// maxConns connections (the operator commands' start).
+func (e env) openDB(ctx context.Context, maxConns int32) (config.Config, *postgres.DB, error) {
+	cfg, err := e.config()
+	if err != nil {
+		return cfg, nil, err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, maxConns)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("UCC_DATABASE_URL: %w", err)
+	}
+	return cfg, db, nil
 }
 
 // usageError is printed with the command's usage and exits 2.
@@ -51,7 +76,15 @@ func main() {
 	os.Exit(code)
 }
 
+// run runs the command line args with the configuration of the process
+// environment and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runEnv(ctx, args, env{stdin: stdin, stdout: stdout, stderr: stderr, config: config.Load})
+}
+
+// runEnv runs the command line args in e and returns the exit code.
+func runEnv(ctx context.Context, args []string, e env) int {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stdout)
 		if len(args) == 0 {
@@ -63,7 +96,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, args[1:], stdin, stdout, stderr)
+		err := c.run(ctx, args[1:], e)
 		var ue usageError
 		var ce *config.Error
 		switch {
@@ -134,11 +167,11 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-func runVersion(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
-	fs := newFlagSet("version", "version", stdout)
+func runVersion(_ context.Context, args []string, e env) error {
+	fs := newFlagSet("version", "version", e.stdout)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "ucc %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(e.stdout, "ucc %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
 }

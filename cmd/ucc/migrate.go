@@ -3,13 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 
-	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/storage/postgres"
 )
 
-func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+func runMigrate(ctx context.Context, args []string, e env) error {
+	stdout := e.stdout
 	fs := newFlagSet("migrate", "migrate up [--create-db] | migrate status", stdout)
 	createDB := fs.Bool("create-db", false, "create the database named in UCC_DATABASE_URL when it does not exist")
 	if err := parseFlags(fs, args); err != nil {
@@ -25,11 +24,11 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if action != "up" && action != "status" {
 		return usageError{fmt.Sprintf("unknown action %q: use up or status", action)}
 	}
-	cfg, err := config.Load()
+	cfg, err := e.config()
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
+	log := newLogger(cfg, e.stderr)
 	if *createDB {
 		created, err := postgres.CreateDatabaseIfMissing(ctx, cfg.DatabaseURL)
 		if err != nil {

@@ -4,31 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/internal/revenue"
 	"github.com/ucc-video/ucc/storage/postgres"
 )
-
-// testHoldEnv is a TEST-ONLY hook: when set to a duration, `ucc revenue
-// calculate` writes "holding" to stderr once every row is written and then
-// keeps its transaction open that long before committing, so a test can
-// SIGKILL the process mid-transaction (cmd/ucc/revenue_test.go). Never set
-// it in production.
-const testHoldEnv = "UCC_TEST_REVENUE_HOLD"
 
 const revenueUsage = `Usage:
   ucc revenue calculate --period YYYY-MM [--enqueue]   calculate (or recalculate) a period's draft, here or as a River job
   ucc revenue verify                       recompute the ledger invariants; exit 1 if one fails
   ucc revenue report --period YYYY-MM [--format csv|json]   print a period's payout report`
 
-func runRevenue(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+func runRevenue(ctx context.Context, args []string, e env) error {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(stdout, revenueUsage)
 		if len(args) == 0 {
@@ -56,13 +47,9 @@ func runRevenue(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if action == "report" && *format != "csv" && *format != "json" {
 		return usageError{"--format must be csv or json"}
 	}
-	cfg, err := config.Load()
+	cfg, db, err := e.openDB(ctx, 4)
 	if err != nil {
 		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, 4)
-	if err != nil {
-		return fmt.Errorf("UCC_DATABASE_URL: %w", err)
 	}
 	defer db.Close()
 	store := postgres.NewRevenue(db)
@@ -86,20 +73,10 @@ func runRevenue(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			fmt.Fprintf(stdout, "queued job %d (revenue.calculate %s)%s\n", res.Job.ID, *period, map[bool]string{true: "; one was already queued", false: ""}[res.UniqueSkippedAsDuplicate])
 			return nil
 		}
-		if v := os.Getenv(testHoldEnv); v != "" {
-			hold, err := time.ParseDuration(v)
-			if err != nil {
-				return fmt.Errorf("%s: %w", testHoldEnv, err)
-			}
-			store.BeforeCommit = func(ctx context.Context) error {
-				fmt.Fprintln(stderr, "holding the calculation transaction open ("+testHoldEnv+")")
-				select {
-				case <-time.After(hold):
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
+		if hold := cfg.Faults.RevenueHold; hold > 0 { // fault injection (tests only)
+			store.HoldCalculations(hold, func() {
+				fmt.Fprintln(stderr, "holding the calculation transaction open (UCC_TEST_REVENUE_HOLD)")
+			})
 		}
 		p, err := svc.Calculate(ctx, operator, *period)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -44,24 +43,25 @@ func freeAddr(t *testing.T) string {
 // MinIO, checks /readyz names all three, signs up and gets a token through
 // the API, then shuts down gracefully.
 func TestServeOnS3(t *testing.T) {
+	t.Parallel()
 	s3 := testenv.S3Server(t)
-	testenv.RedisURL(t)
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	addr := freeAddr(t)
-	for k, v := range map[string]string{
-		"UCC_DATABASE_URL": pgtest.URL(t), "UCC_HTTP_ADDR": addr, "UCC_STORAGE": "s3",
+	cfg, err := configOf(map[string]string{
+		"UCC_DATABASE_URL": pgtest.URL(t), "UCC_REDIS_URL": testenv.RedisURL(t), "UCC_HTTP_ADDR": addr, "UCC_STORAGE": "s3",
 		"UCC_S3_ENDPOINT": s3.Endpoint, "UCC_S3_ACCESS_KEY": s3.AccessKey, "UCC_S3_SECRET_KEY": s3.SecretKey,
 		"UCC_S3_REGION": s3.Region, "UCC_S3_BUCKET": "ucc-serve-" + hex.EncodeToString(b),
 		"UCC_REDIS_PREFIX": "ucctest" + hex.EncodeToString(b), "UCC_LOG_FORMAT": "text", "UCC_SHUTDOWN_TIMEOUT": "5s",
-	} {
-		t.Setenv(k, v)
+	})()
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var logs safeBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, &logs) }()
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, "all", &logs) }()
 
 	base := "http://" + addr
 	var ready map[string]any
@@ -111,9 +111,9 @@ func TestServeOnS3(t *testing.T) {
 	}
 	cancel()
 	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("serve exited %d\n%s", code, logs.String())
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v\n%s", err, logs.String())
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not shut down")

@@ -13,11 +13,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ucc-video/ucc/internal/accounts"
-	"github.com/ucc-video/ucc/internal/config"
 	"github.com/ucc-video/ucc/storage/postgres"
 )
 
-func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runUsers(ctx context.Context, args []string, e env) error {
+	stdout := e.stdout
 	if len(args) == 0 || (args[0] != "create" && args[0] != "set-role") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			fmt.Fprintln(stdout, "Usage: ucc users create --email E --role viewer|creator|finance|admin [--display-name N] [--password-stdin]\n       ucc users set-role --email E --role R")
@@ -41,13 +41,9 @@ func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	cfg, err := config.Load()
+	_, db, err := e.openDB(ctx, 2)
 	if err != nil {
 		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
-	if err != nil {
-		return fmt.Errorf("UCC_DATABASE_URL: %w", err)
 	}
 	defer db.Close()
 	store := postgres.NewUsers(db)
@@ -66,7 +62,7 @@ func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintf(stdout, "user %d (%s) is now %s\n", u.ID, u.Email, role)
 		return nil
 	}
-	password, err := readPassword(stdin, stderr, *pwStdin)
+	password, err := readPassword(e.stdin, e.stderr, *pwStdin)
 	if err != nil {
 		return err
 	}

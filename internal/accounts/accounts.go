@@ -107,7 +107,7 @@ type Config struct {
 // DefaultConfig is what `ucc serve` uses unless told otherwise.
 func DefaultConfig() Config {
 	return Config{SessionTTL: 30 * 24 * time.Hour, LoginLimit: 10, LoginWindow: 15 * time.Minute,
-		SignupLimit: 10, SignupWindow: time.Hour, PasswordParams: DefaultPasswordParams}
+		SignupLimit: 10, SignupWindow: time.Hour, PasswordParams: DefaultPasswordParams()}
 }
 
 // Service implements sign-up, log-in, sessions and tokens.

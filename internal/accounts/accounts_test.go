@@ -9,14 +9,14 @@ import (
 )
 
 func TestPasswordHashRoundTrip(t *testing.T) {
-	h, err := HashPassword("correct horse", FastPasswordParams)
+	h, err := HashPassword("correct horse", FastPasswordParams())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(h, "$argon2id$v=19$m=1024,t=1,p=1$") {
 		t.Fatalf("hash format: %s", h)
 	}
-	h2, _ := HashPassword("correct horse", FastPasswordParams)
+	h2, _ := HashPassword("correct horse", FastPasswordParams())
 	if h == h2 {
 		t.Fatal("same salt twice")
 	}

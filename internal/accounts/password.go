@@ -19,10 +19,16 @@ type PasswordParams struct {
 }
 
 // DefaultPasswordParams follow RFC 9106's second recommended option (64 MiB, t=3).
-var DefaultPasswordParams = PasswordParams{Time: 3, Memory: 64 * 1024, Threads: 2, KeyLen: 32}
+func DefaultPasswordParams() PasswordParams {
+	return PasswordParams{Time: 3, Memory: 64 * 1024, Threads: 2, KeyLen: 32}
+}
 
-// FastPasswordParams are for tests only.
-var FastPasswordParams = PasswordParams{Time: 1, Memory: 1024, Threads: 1, KeyLen: 32}
+// FastPasswordParams are cheap parameters (1 MiB, t=1) for tests, where a
+// sign-up per test must not cost 64 MiB and a second of CPU. Never use
+// them for real accounts.
+func FastPasswordParams() PasswordParams {
+	return PasswordParams{Time: 1, Memory: 1024, Threads: 1, KeyLen: 32}
+}
 
 // HashPassword returns an argon2id hash in the PHC string format.
 func HashPassword(password string, p PasswordParams) (string, error) {

@@ -83,7 +83,7 @@ func (s *Service) Comments(ctx context.Context, v videos.Video, sort Sort, cur C
 
 // VideoComments is Comments for a video given by public id, checking that viewer may see it.
 func (s *Service) VideoComments(ctx context.Context, publicID string, viewer *accounts.User, sort Sort, cur Cursor, limit int) (CommentPage, error) {
-	v, err := s.videos.Get(ctx, publicID, viewer)
+	v, err := s.videos.Visible(ctx, publicID, viewer)
 	if err != nil {
 		return CommentPage{}, err
 	}
@@ -133,7 +133,7 @@ func (s *Service) commentAndVideo(ctx context.Context, id int64, viewer *account
 	if err != nil {
 		return c, videos.Video{}, err
 	}
-	v, err := s.videos.Get(ctx, c.VideoPubID, viewer)
+	v, err := s.videos.Visible(ctx, c.VideoPubID, viewer)
 	if errors.Is(err, errs.ErrNotFound) {
 		return c, v, errNoComment
 	}
@@ -150,7 +150,7 @@ func (s *Service) PostComment(ctx context.Context, u *accounts.User, publicID, b
 	if err != nil {
 		return Comment{}, err
 	}
-	v, err := s.videos.Get(ctx, publicID, u)
+	v, err := s.videos.Visible(ctx, publicID, u)
 	if err != nil {
 		return Comment{}, err
 	}
@@ -236,7 +236,7 @@ func (s *Service) SetCommentsEnabled(ctx context.Context, u *accounts.User, publ
 	if u == nil {
 		return errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
 	}
-	v, err := s.videos.Get(ctx, publicID, u)
+	v, err := s.videos.Visible(ctx, publicID, u)
 	if err != nil {
 		return err
 	}

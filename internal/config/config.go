@@ -61,6 +61,7 @@ var specs = []Spec{
 	{Name: "UCC_VIEW_FLUSH_INTERVAL", Default: "5s", Help: "how often pending view counts move from Redis to PostgreSQL"},
 	{Name: "UCC_VIEW_IP_HOURLY_CAP", Default: "200", Help: "counted views per client IP per hour (0 turns the cap off)"},
 	{Name: "UCC_JOB_RESCUE_AFTER", Default: "", Help: "how long a background job may stay running before it is taken to belong to a dead worker and retried; must exceed UCC_TRANSCODE_TIMEOUT (default UCC_TRANSCODE_TIMEOUT + 15m, at least 1h)"},
+	{Name: "UCC_TEST_REVENUE_HOLD", Default: "", Help: "fault injection for tests, never set in production: `ucc revenue calculate` keeps its transaction open this long after writing every row, so a test can kill it mid-transaction"},
 }
 
 // Specs returns every variable UCC reads, in documentation order.
@@ -104,6 +105,18 @@ type Config struct {
 	// JobRescueAfter is how long a job may run before River retries it as
 	// abandoned by a dead worker (UCC_JOB_RESCUE_AFTER).
 	JobRescueAfter time.Duration
+	// Faults are fault-injection settings for the crash tests; all zero
+	// in production.
+	Faults Faults
+}
+
+// Faults are fault-injection settings (UCC_TEST_*), read only so that tests
+// driving the built binary can stop it at a chosen point. Production leaves
+// them unset.
+type Faults struct {
+	// RevenueHold keeps `ucc revenue calculate`'s transaction open this
+	// long once every row is written (UCC_TEST_REVENUE_HOLD; 0 = no hold).
+	RevenueHold time.Duration
 }
 
 // Error is a configuration error naming the variable at fault.
@@ -112,6 +125,7 @@ type Error struct {
 	Msg string
 }
 
+// Error is the line start-up stops with: "config: VAR what is wrong".
 func (e *Error) Error() string { return fmt.Sprintf("config: %s %s", e.Var, e.Msg) }
 
 // Load reads the configuration from the process environment.
@@ -225,6 +239,9 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.ViewFlushEvery = p.duration("UCC_VIEW_FLUSH_INTERVAL", 100*time.Millisecond)
 	c.ViewIPHourlyCap = p.intRange("UCC_VIEW_IP_HOURLY_CAP", 0, 1<<30)
 	c.JobRescueAfter = max(time.Hour, c.TranscodeTimeout+15*time.Minute)
+	if p.str("UCC_TEST_REVENUE_HOLD") != "" {
+		c.Faults.RevenueHold = p.duration("UCC_TEST_REVENUE_HOLD", 0)
+	}
 	if p.str("UCC_JOB_RESCUE_AFTER") != "" {
 		c.JobRescueAfter = p.duration("UCC_JOB_RESCUE_AFTER", time.Second)
 		if p.err == nil && c.JobRescueAfter <= c.TranscodeTimeout {

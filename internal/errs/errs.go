@@ -31,6 +31,7 @@ type Error struct {
 	Message string // shown to the user as is
 }
 
+// Error is the message for a person.
 func (e *Error) Error() string { return e.Message }
 
 // Unwrap lets errors.Is match the kind.

@@ -1,10 +1,11 @@
 package objects
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ucc-video/ucc/internal/errs"
 )
 
 // MaxKeyLen is the longest key, in bytes, that ValidateKey accepts.
@@ -14,7 +15,7 @@ const MaxKeyLen = 1024
 const DefaultContentType = "application/octet-stream"
 
 // ErrSizeMismatch is returned by Put when the stream is shorter or longer than the declared size.
-var ErrSizeMismatch = errors.New("objects: stream length does not match declared size")
+var ErrSizeMismatch = fmt.Errorf("objects: stream length does not match declared size: %w", errs.ErrInvalid)
 
 // ValidateKey reports whether key is a safe object key: non-empty, at most
 // MaxKeyLen bytes of valid UTF-8, "/"-separated segments that are neither

@@ -7,20 +7,27 @@ package objects
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"time"
+
+	"github.com/ucc-video/ucc/internal/errs"
 )
 
+// The sentinels below wrap the errs kinds, so an error from a driver is
+// both errors.Is(err, objects.ErrNotFound) and errors.Is(err, errs.ErrNotFound)
+// and needs no translation on its way to the web layer. They are plain
+// errors, not *errs.Error: their text is for logs, not for a person.
+
 // ErrNotFound is returned when a key does not exist.
-var ErrNotFound = errors.New("objects: not found")
+var ErrNotFound = fmt.Errorf("objects: %w", errs.ErrNotFound)
 
 // ErrInvalidKey is returned for a key that is empty, absolute, or tries to
 // leave the store ("..", backslashes, NUL bytes).
-var ErrInvalidKey = errors.New("objects: invalid key")
+var ErrInvalidKey = fmt.Errorf("objects: invalid key: %w", errs.ErrInvalid)
 
 // ErrInvalidRange is returned when a requested byte range starts past the end of the object.
-var ErrInvalidRange = errors.New("objects: invalid range")
+var ErrInvalidRange = fmt.Errorf("objects: invalid range: %w", errs.ErrInvalid)
 
 // Info describes a stored object.
 type Info struct {
@@ -59,8 +66,9 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
-// ErrNotSupported is returned by optional operations a driver cannot do.
-var ErrNotSupported = errors.New("objects: not supported by this driver")
+// ErrNotSupported is returned by optional operations a driver cannot do
+// (PresignGet on fs); callers fall back to another way.
+var ErrNotSupported = fmt.Errorf("objects: not supported by this driver: %w", errs.ErrUnsupported)
 
 // IncompleteAborter is implemented by drivers on which an interrupted Put
 // (a crashed process) can leave an incomplete upload behind that List does

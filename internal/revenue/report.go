@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// CSVColumns are the report's columns, in order. They are stable: new
+// CSVColumns returns the report's columns, in order. They are stable: new
 // columns are only ever appended. Every line has all of them.
 //
 //	record              "creator" for a creator's line, "total" for the last line
@@ -39,10 +39,12 @@ import (
 // payout_method) are written through CSVText: a value a spreadsheet would
 // run as a formula (starting with =, +, -, @, tab or carriage return) gets a
 // leading apostrophe, and carriage returns become line feeds.
-var CSVColumns = []string{"record", "period", "currency", "creator_id", "channel_handle", "channel_name", "creator_name",
-	"period_views", "share_of_views_pct", "lifetime_views", "eligible", "amount", "carried_in", "payable", "carried_over",
-	"status", "paid_at", "payment_reference", "has_payout_profile", "legal_name", "country", "payout_method",
-	"revenue", "platform_share"}
+func CSVColumns() []string {
+	return []string{"record", "period", "currency", "creator_id", "channel_handle", "channel_name", "creator_name",
+		"period_views", "share_of_views_pct", "lifetime_views", "eligible", "amount", "carried_in", "payable", "carried_over",
+		"status", "paid_at", "payment_reference", "has_payout_profile", "legal_name", "country", "payout_method",
+		"revenue", "platform_share"}
+}
 
 // SharePct renders part/whole as a percentage with 4 decimals, rounded down,
 // in exact integer arithmetic ("12.3456").
@@ -84,7 +86,7 @@ func CSVText(s string) string {
 // stored data, so recalculating the same data gives the same bytes.
 func WriteCSV(w io.Writer, p Period, lines []Payout) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVColumns); err != nil {
+	if err := cw.Write(CSVColumns()); err != nil {
 		return err
 	}
 	f := p.Format

@@ -53,11 +53,11 @@ func FuzzPayoutCSV(f *testing.F) {
 		if len(recs) != len(lines)+2 {
 			t.Fatalf("%d records, want header + %d lines + total", len(recs), len(lines))
 		}
-		if strings.Join(recs[0], "\x00") != strings.Join(CSVColumns, "\x00") {
+		if strings.Join(recs[0], "\x00") != strings.Join(CSVColumns(), "\x00") {
 			t.Fatalf("header %q", recs[0])
 		}
 		col := map[string]int{}
-		for i, h := range CSVColumns {
+		for i, h := range CSVColumns() {
 			col[h] = i
 		}
 		text := []string{"channel_handle", "channel_name", "creator_name", "payment_reference", "legal_name", "country", "payout_method"}

@@ -178,15 +178,29 @@ type PayoutQuery struct {
 	PerPage int
 }
 
-// Sort keys PayoutQuery accepts.
-var payoutSorts = map[string]bool{"creator_id": true, "channel": true, "period_views": true, "lifetime_views": true, "amount": true, "payable": true}
+// payoutSort reports whether PayoutQuery accepts sort as its sort key.
+func payoutSort(sort string) bool {
+	switch sort {
+	case "creator_id", "channel", "period_views", "lifetime_views", "amount", "payable":
+		return true
+	}
+	return false
+}
+
+// Dir is the query's direction as the API and pages name it: "asc" or "desc".
+func (q PayoutQuery) Dir() string {
+	if q.Desc {
+		return "desc"
+	}
+	return "asc"
+}
 
 // Normalize validates the query and fills defaults (amount desc, 50 a page).
 func (q PayoutQuery) Normalize() (PayoutQuery, error) {
 	if q.Sort == "" {
 		q.Sort, q.Desc = "amount", true
 	}
-	if !payoutSorts[q.Sort] {
+	if !payoutSort(q.Sort) {
 		return q, errs.Invalid("invalid_sort", "sort must be one of creator_id, channel, period_views, lifetime_views, amount, payable")
 	}
 	if q.Page < 1 {

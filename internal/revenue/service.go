@@ -208,16 +208,18 @@ func (s *Service) Adjustments(ctx context.Context, key string) ([]Adjustment, er
 	return s.store.Adjustments(ctx, key)
 }
 
-// Payouts returns a page of a period's payouts and the total number.
-func (s *Service) Payouts(ctx context.Context, key string, q PayoutQuery) ([]Payout, int, error) {
+// Payouts returns the period, a page of its payouts and their total number.
+func (s *Service) Payouts(ctx context.Context, key string, q PayoutQuery) (Period, []Payout, int, error) {
 	q, err := q.Normalize()
 	if err != nil {
-		return nil, 0, err
+		return Period{}, nil, 0, err
 	}
-	if _, err := s.Period(ctx, key); err != nil {
-		return nil, 0, err
+	p, err := s.Period(ctx, key)
+	if err != nil {
+		return Period{}, nil, 0, err
 	}
-	return s.store.Payouts(ctx, key, q)
+	lines, total, err := s.store.Payouts(ctx, key, q)
+	return p, lines, total, err
 }
 
 // AllPayouts returns every payout of a period ordered by creator id.

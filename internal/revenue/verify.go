@@ -11,6 +11,7 @@ type Problem struct {
 	What   string `json:"what"`
 }
 
+// String describes the problem in one line, naming its period.
 func (p Problem) String() string {
 	if p.Period == "" {
 		return p.What

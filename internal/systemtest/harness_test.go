@@ -19,8 +19,10 @@ import (
 
 	"github.com/ucc-video/ucc/internal/testenv"
 	"github.com/ucc-video/ucc/internal/videos"
+	"github.com/ucc-video/ucc/internal/views"
 	"github.com/ucc-video/ucc/storage/postgres"
 	"github.com/ucc-video/ucc/storage/postgres/pgtest"
+	uccredis "github.com/ucc-video/ucc/storage/redis"
 	"github.com/ucc-video/ucc/storage/redis/redistest"
 	"github.com/ucc-video/ucc/storage/s3"
 )
@@ -137,10 +139,19 @@ func (e *sysEnv) sweep(t testing.TB) int {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	vstore := postgres.NewVideos(db)
+	rdb, err := uccredis.Open(ctx, testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	vstore := postgres.NewViews(db)
+	counts := views.NewService(views.Config{}, vstore, uccredis.NewViewCounter(rdb, e.Prefix, time.Second), vstore, nil, time.Now)
 	later := func() time.Time { return time.Now().Add(videos.SweepGrace + time.Hour) }
-	svc := videos.NewService(vstore, videos.NewMedia(e.Bucket.Store, time.Hour), later)
-	svc.EnableCreator(videos.CreatorConfig{Store: vstore, Objects: e.Bucket.Store})
+	svc, err := videos.NewService(videos.Config{Store: postgres.NewVideos(db), Objects: e.Bucket.Store, Views: counts,
+		MaxUploadBytes: 1 << 30, Now: later})
+	if err != nil {
+		t.Fatal(err)
+	}
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		t.Fatalf("orphan sweep: %v", err)

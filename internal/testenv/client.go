@@ -181,10 +181,10 @@ func (c *Client) Upload(title string, file []byte) (string, error) {
 	return DecodeVideoID(r.Body)
 }
 
-// DecodeVideoID is the public id of the video in an answer about one video.
+// DecodeVideoID is the public id of the video in an answer about one video
+// (`{"video": {...}}`).
 func DecodeVideoID(body []byte) (string, error) {
 	var v struct {
-		ID    string `json:"id"`
 		Video struct {
 			ID string `json:"id"`
 		} `json:"video"`
@@ -192,13 +192,10 @@ func DecodeVideoID(body []byte) (string, error) {
 	if err := json.Unmarshal(body, &v); err != nil {
 		return "", fmt.Errorf("video answer %.300s: %w", body, err)
 	}
-	if v.ID == "" {
-		v.ID = v.Video.ID
-	}
-	if v.ID == "" {
+	if v.Video.ID == "" {
 		return "", fmt.Errorf("no video id in the answer %.300s", body)
 	}
-	return v.ID, nil
+	return v.Video.ID, nil
 }
 
 // Play is the answer of GET /api/v1/videos/{id}/play.

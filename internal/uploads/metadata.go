@@ -2,7 +2,6 @@ package uploads
 
 import (
 	"encoding/base64"
-	"fmt"
 	"path"
 	"slices"
 	"strconv"
@@ -82,22 +81,6 @@ func titleFromFilename(name string) string {
 		name = string([]rune(name)[:200])
 	}
 	return name
-}
-
-// FormatBytes renders n as "1.5 GiB".
-func FormatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	s := fmt.Sprintf("%.1f", float64(n)/float64(div))
-	s = strings.TrimSuffix(s, ".0")
-	return s + " " + string("KMGTP"[exp]) + "iB"
 }
 
 // maxNumberDigits is the longest decimal number a tus size header may hold

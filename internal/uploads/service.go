@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/objects"
 	"github.com/ucc-video/ucc/internal/videos"
@@ -102,16 +103,14 @@ func (s *Service) Create(ctx context.Context, creatorID int64, length int64, met
 		return Session{}, errs.Invalid("empty_file", "the file is empty (0 bytes); pick a video file")
 	case s.cfg.MaxBytes > 0 && length > s.cfg.MaxBytes:
 		return Session{}, errs.New(errs.ErrTooLarge, "too_large", "the file is too large: %s, and the largest upload allowed is %s",
-			FormatBytes(length), FormatBytes(s.cfg.MaxBytes))
+			bytesize.Format(length), bytesize.Format(s.cfg.MaxBytes))
 	}
 	clean, err := cleanMetadata(meta)
 	if err != nil {
 		return Session{}, err
 	}
-	if p, ok := s.fin.(Preflighter); ok {
-		if err := p.PreflightUpload(ctx, creatorID); err != nil {
-			return Session{}, err
-		}
+	if err := s.fin.PreflightUpload(ctx, creatorID); err != nil {
+		return Session{}, err
 	}
 	id := randomID(18)
 	key := "originals/" + randomID(16)
@@ -128,7 +127,7 @@ func (s *Service) Create(ctx context.Context, creatorID int64, length int64, met
 	if err == nil && !ok {
 		left := max(s.cfg.QuotaBytes-used, 0)
 		err = errs.New(errs.ErrTooLarge, "quota_exceeded", "quota exceeded: this file needs %s but only %s of your %s storage quota is left",
-			FormatBytes(length), FormatBytes(left), FormatBytes(s.cfg.QuotaBytes))
+			bytesize.Format(length), bytesize.Format(left), bytesize.Format(s.cfg.QuotaBytes))
 	}
 	if err != nil {
 		if aerr := s.parts.Abort(context.WithoutCancel(ctx), key, mpID); aerr != nil {
@@ -444,7 +443,7 @@ func (s *Service) finish(ctx context.Context, sess Session) (string, error) {
 		s.discard(ctx, sess)
 		return "", fmt.Errorf("uploads: %s assembled to %d bytes, want %d", sess.ObjectKey, info.Size, sess.Length)
 	}
-	vid, err := s.fin.FinishUpload(ctx, Finished{
+	v, err := s.fin.CreateFromUpload(ctx, videos.FinishedUpload{
 		CreatorID: sess.CreatorID, ObjectKey: sess.ObjectKey, Size: sess.Length,
 		Title: sess.Metadata["title"], Description: sess.Metadata["description"],
 		Visibility: videos.Visibility(sess.Metadata["visibility"]),
@@ -460,7 +459,7 @@ func (s *Service) finish(ctx context.Context, sess Session) (string, error) {
 	if err := s.store.Delete(ctx, sess.ID); err != nil {
 		s.log.ErrorContext(ctx, "upload: deleting a finished session", "id", sess.ID, "err", err)
 	}
-	return vid, nil
+	return v.PublicID, nil
 }
 
 // discard removes a rejected upload: its object, parts, tail and row.

@@ -113,26 +113,16 @@ type Parts interface {
 	Abort(ctx context.Context, key, multipartID string) error
 }
 
-// Finished is a completed upload handed over to become a video.
-type Finished struct {
-	CreatorID   int64
-	ObjectKey   string
-	Size        int64
-	Title       string
-	Description string
-	Visibility  videos.Visibility
-}
-
-// Finisher turns a completed upload into a video (videos.Service via an
-// adapter). An *errs.Error that is not errs.ErrUnavailable means the file is
-// rejected (not a video, ...): the upload and its object are then removed.
-// Any other error is treated as transient and the client may retry.
+// Finisher is where uploads go: videos.Service, which decides who may
+// upload and turns a completed file into a video. The hand-off is
+// videos.FinishedUpload (uploads imports videos, never the reverse).
 type Finisher interface {
-	FinishUpload(ctx context.Context, in Finished) (videoPublicID string, err error)
-}
-
-// Preflighter is optionally implemented by a Finisher to refuse an upload
-// before any byte is sent (e.g. the creator has no channel yet).
-type Preflighter interface {
+	// PreflightUpload refuses an upload at creation, before any byte is
+	// sent, when the creator may not upload (no channel, quota used up).
 	PreflightUpload(ctx context.Context, creatorID int64) error
+	// CreateFromUpload turns a completed upload into a video. An *errs.Error
+	// that is not errs.ErrUnavailable means the file is rejected (not a
+	// video, ...): the upload and its object are then removed. Any other
+	// error is treated as transient and the client may retry.
+	CreateFromUpload(ctx context.Context, in videos.FinishedUpload) (videos.Video, error)
 }

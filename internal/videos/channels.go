@@ -58,17 +58,14 @@ func (s *Service) OpenChannel(ctx context.Context, u *accounts.User, in NewChann
 	if u == nil {
 		return Channel{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
 	}
-	c, err := s.creatorDeps()
+	in, err := in.Validate()
 	if err != nil {
 		return Channel{}, err
 	}
-	if in, err = in.Validate(); err != nil {
-		return Channel{}, err
-	}
-	ch, err := c.store.CreateChannel(ctx, u.ID, in)
+	ch, err := s.store.CreateChannel(ctx, u.ID, in)
 	if err != nil {
 		if errors.Is(err, errs.ErrConflict) {
-			if _, e := c.store.ChannelByOwner(ctx, u.ID); e == nil {
+			if _, e := s.store.ChannelByOwner(ctx, u.ID); e == nil {
 				return Channel{}, errs.New(errs.ErrConflict, "channel_exists", "you already have a channel")
 			}
 			return Channel{}, errs.New(errs.ErrConflict, "handle_taken", "the handle @%s is already taken; choose another", in.Handle)
@@ -86,11 +83,7 @@ func (s *Service) ChannelOf(ctx context.Context, u *accounts.User) (Channel, err
 	if u == nil {
 		return Channel{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
 	}
-	c, err := s.creatorDeps()
-	if err != nil {
-		return Channel{}, err
-	}
-	ch, err := c.store.ChannelByOwner(ctx, u.ID)
+	ch, err := s.store.ChannelByOwner(ctx, u.ID)
 	if errors.Is(err, errs.ErrNotFound) {
 		return Channel{}, errs.New(errs.ErrNotFound, "no_channel", "you have no channel yet; open one at /channels/new")
 	}

@@ -12,27 +12,20 @@ import (
 	"io"
 	"path"
 	"strings"
-	"time"
-
-	"github.com/riverqueue/river"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/objects"
 )
 
-var errNoVideo = errs.New(errs.ErrNotFound, "video_not_found", "no such video")
-
-// MyVideos lists u's videos (every status and visibility), newest first.
+// MyVideos lists u's videos (every status and visibility), newest first,
+// with their displayed view counts.
 func (s *Service) MyVideos(ctx context.Context, u *accounts.User) ([]Video, error) {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return nil, err
-	}
 	if u == nil {
 		return nil, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
 	}
-	vs, err := c.store.VideosByCreator(ctx, u.ID)
+	vs, err := s.store.VideosByCreator(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -41,26 +34,27 @@ func (s *Service) MyVideos(ctx context.Context, u *accounts.User) ([]Video, erro
 			return nil, err
 		}
 	}
+	s.ShowViews(ctx, vs)
 	return vs, nil
 }
 
 // owned returns the video publicID if u may see it and owns it: 404 when u
 // may not even see it, 403 when u sees it but does not own it.
-func (s *Service) owned(ctx context.Context, c *creator, publicID string, u *accounts.User) (Video, error) {
+func (s *Service) owned(ctx context.Context, publicID string, u *accounts.User) (Video, error) {
 	if u == nil {
 		return Video{}, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
 	}
 	if !ValidPublicID(publicID) {
-		return Video{}, errNoVideo
+		return Video{}, ErrNotFound
 	}
 	v, err := s.store.VideoByPublicID(ctx, publicID)
 	if errors.Is(err, errs.ErrNotFound) {
-		return Video{}, errNoVideo
+		return Video{}, ErrNotFound
 	} else if err != nil {
 		return Video{}, err
 	}
 	if !v.CanView(u) {
-		return Video{}, errNoVideo
+		return Video{}, ErrNotFound
 	}
 	if !v.IsOwner(u) {
 		return Video{}, ErrNotOwner
@@ -78,11 +72,7 @@ type VideoPatch struct {
 
 // Update changes the editable fields of u's video.
 func (s *Service) Update(ctx context.Context, publicID string, u *accounts.User, p VideoPatch) (Video, error) {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return Video{}, err
-	}
-	v, err := s.owned(ctx, c, publicID, u)
+	v, err := s.owned(ctx, publicID, u)
 	if err != nil {
 		return Video{}, err
 	}
@@ -107,7 +97,7 @@ func (s *Service) Update(ctx context.Context, publicID string, u *accounts.User,
 	if p.CommentsEnabled != nil {
 		v.CommentsEnabled = *p.CommentsEnabled
 	}
-	if err := c.store.UpdateVideo(ctx, v); err != nil {
+	if err := s.store.UpdateVideo(ctx, v); err != nil {
 		return Video{}, err
 	}
 	return s.Get(ctx, publicID, u)
@@ -120,11 +110,7 @@ const MaxThumbnailBytes = 5 << 20
 // check it really is one; at most MaxThumbnailBytes) under a new random key
 // and removes the previous custom one.
 func (s *Service) ReplaceThumbnail(ctx context.Context, publicID string, u *accounts.User, r io.Reader) (Video, error) {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return Video{}, err
-	}
-	v, err := s.owned(ctx, c, publicID, u)
+	v, err := s.owned(ctx, publicID, u)
 	if err != nil {
 		return Video{}, err
 	}
@@ -133,7 +119,7 @@ func (s *Service) ReplaceThumbnail(ctx context.Context, publicID string, u *acco
 		return Video{}, err
 	}
 	if len(data) > MaxThumbnailBytes {
-		return Video{}, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", FormatBytes(MaxThumbnailBytes))
+		return Video{}, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", bytesize.Format(MaxThumbnailBytes))
 	}
 	if len(data) == 0 {
 		return Video{}, errs.Invalid("empty_file", "the thumbnail file is empty")
@@ -150,15 +136,15 @@ func (s *Service) ReplaceThumbnail(ctx context.Context, publicID string, u *acco
 	}
 	ext := map[string]string{"jpeg": "jpg", "png": "png", "gif": "gif"}[format]
 	key := ObjectPrefix(v.PublicID) + "thumb-" + NewPublicID() + "." + ext
-	if _, err := c.objs.Put(ctx, key, bytes.NewReader(data), int64(len(data)), objects.PutOptions{ContentType: "image/" + format}); err != nil {
+	if _, err := s.objs.Put(ctx, key, bytes.NewReader(data), int64(len(data)), objects.PutOptions{ContentType: "image/" + format}); err != nil {
 		return Video{}, err
 	}
-	if err := c.store.SetThumbnail(ctx, v.ID, key); err != nil {
-		c.deleteQuietly(ctx, key)
+	if err := s.store.SetThumbnail(ctx, v.ID, key); err != nil {
+		s.deleteQuietly(ctx, key)
 		return Video{}, err
 	}
 	if old := v.ThumbnailKey; old != "" && old != key && strings.HasPrefix(path.Base(old), "thumb-") {
-		c.deleteQuietly(ctx, old)
+		s.deleteQuietly(ctx, old)
 	}
 	return s.Get(ctx, publicID, u)
 }
@@ -169,40 +155,36 @@ func (s *Service) ReplaceThumbnail(ctx context.Context, publicID string, u *acco
 // repeated, so a failed delete is retried by calling Delete again. Daily view
 // buckets stay (revenue history).
 func (s *Service) Delete(ctx context.Context, publicID string, u *accounts.User) error {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return err
-	}
-	v, err := s.owned(ctx, c, publicID, u)
+	v, err := s.owned(ctx, publicID, u)
 	if errors.Is(err, ErrNotOwner) && u.IsAdmin() {
 		v, err = s.store.VideoByPublicID(ctx, publicID)
 	}
 	if err != nil {
 		return err
 	}
-	return c.deleteVideo(ctx, v)
+	return s.deleteVideo(ctx, v)
 }
 
-func (c *creator) deleteVideo(ctx context.Context, v Video) error {
+func (s *Service) deleteVideo(ctx context.Context, v Video) error {
 	ctx = context.WithoutCancel(ctx) // finish even if the client goes away
-	if err := c.store.MarkDeleting(ctx, v.ID); err != nil {
+	if err := s.store.MarkDeleting(ctx, v.ID); err != nil {
 		return err
 	}
 	if v.OriginalKey != "" {
-		if err := c.objs.Delete(ctx, v.OriginalKey); err != nil {
+		if err := s.objs.Delete(ctx, v.OriginalKey); err != nil {
 			return fmt.Errorf("delete original: %w", err)
 		}
 	}
-	list, err := c.objs.List(ctx, ObjectPrefix(v.PublicID))
+	list, err := s.objs.List(ctx, ObjectPrefix(v.PublicID))
 	if err != nil {
 		return fmt.Errorf("list objects: %w", err)
 	}
 	for _, o := range list {
-		if err := c.objs.Delete(ctx, o.Key); err != nil {
+		if err := s.objs.Delete(ctx, o.Key); err != nil {
 			return fmt.Errorf("delete %s: %w", o.Key, err)
 		}
 	}
-	return c.store.DeleteVideo(ctx, v.ID)
+	return s.store.DeleteVideo(ctx, v.ID)
 }
 
 // MediaObject is an object /media may serve to the requester.
@@ -216,11 +198,7 @@ type MediaObject struct {
 // thumbnail and renditions of a video the viewer may watch, the original
 // only to its owner. Anything else is not found.
 func (s *Service) MediaFile(ctx context.Context, key string, viewer *accounts.User) (MediaObject, error) {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return MediaObject{}, errNoMedia
-	}
-	lp, ok := c.objs.(LocalPather)
+	lp, ok := s.objs.(LocalPather)
 	if !ok || objects.ValidateKey(key) != nil {
 		return MediaObject{}, errNoMedia
 	}
@@ -270,46 +248,12 @@ func (s *Service) MediaFile(ctx context.Context, key string, viewer *accounts.Us
 
 var errNoMedia = errs.New(errs.ErrNotFound, "not_found", "there is nothing at this address")
 
-// SweepArgs is the periodic job that removes objects left by uploads that
-// never became videos (a crash between storing and committing).
-type SweepArgs struct{}
-
-// Kind names the job in River's table.
-func (SweepArgs) Kind() string { return "videos.sweep_orphans" }
-
-// SweepWorker runs SweepArgs.
-type SweepWorker struct {
-	river.WorkerDefaults[SweepArgs]
-	Service *Service
-}
-
-// SweepGrace is how old an object without a video must be before the sweep
-// deletes it, so uploads in flight are never touched.
-const SweepGrace = 24 * time.Hour
-
-// Work deletes objects under videos/ whose video does not exist and that
-// are older than SweepGrace.
-func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
-	_, err := w.Service.SweepOrphans(ctx)
-	return err
-}
-
-// SweepPeriodicJob schedules SweepArgs every 6 hours.
-func SweepPeriodicJob() *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
-		func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil }, nil)
-}
-
 // SweepOrphans deletes objects under videos/ older than SweepGrace whose
 // video row does not exist, and aborts incomplete uploads under videos/
 // older than that (drivers implementing objects.IncompleteAborter); it
 // returns how many objects and uploads it removed.
 func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return 0, err
-	}
-	list, err := c.objs.List(ctx, "videos/")
+	list, err := s.objs.List(ctx, "videos/")
 	if err != nil {
 		return 0, err
 	}
@@ -330,7 +274,7 @@ func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), 1000)]
 		ids = ids[len(batch):]
-		known, err := c.store.KnownPublicIDs(ctx, batch)
+		known, err := s.store.KnownPublicIDs(ctx, batch)
 		if err != nil {
 			return n, err
 		}
@@ -339,7 +283,7 @@ func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 				continue
 			}
 			for _, o := range byID[id] {
-				if err := c.objs.Delete(ctx, o.Key); err != nil {
+				if err := s.objs.Delete(ctx, o.Key); err != nil {
 					return n, err
 				}
 				n++
@@ -348,7 +292,7 @@ func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 	}
 	// A simple upload whose process died mid-file leaves an incomplete
 	// upload on S3 that List does not show; abort those too.
-	if ia, ok := c.objs.(objects.IncompleteAborter); ok {
+	if ia, ok := s.objs.(objects.IncompleteAborter); ok {
 		m, err := ia.AbortIncomplete(ctx, "videos/", cutoff)
 		n += m
 		if err != nil {
@@ -357,6 +301,3 @@ func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
-
-// ErrNotOwner is returned when someone other than the creator tries to change a video.
-var ErrNotOwner = errs.New(errs.ErrForbidden, "not_owner", "only the creator of this video may change it")

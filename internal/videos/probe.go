@@ -69,10 +69,10 @@ type ffprobeOut struct {
 // ffprobe probes input (a local path or a URL allowed by protocols). A file
 // ffprobe cannot read returns errProbeFailed; one without a decodable
 // stream returns ErrNoStreams.
-func (c *creator) ffprobe(ctx context.Context, input, protocols string) (Probe, error) {
+func (pl *pipeline) ffprobe(ctx context.Context, input, protocols string) (Probe, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.FFprobe, "-v", "error", "-hide_banner",
+	cmd := exec.CommandContext(ctx, pl.ffprobeBin, "-v", "error", "-hide_banner",
 		"-format_whitelist", allowedDemuxers, "-protocol_whitelist", protocols,
 		"-show_format", "-show_streams", "-of", "json", input)
 	var stdout, stderr bytes.Buffer
@@ -156,18 +156,18 @@ func lastLine(s string) string {
 // the fs driver, else through a short-lived presigned URL (ffprobe reads
 // HTTP with Range requests, so only the parts it needs are fetched). A
 // refused file gets the error a creator understands.
-func (c *creator) probeObject(ctx context.Context, key string, size int64) (Probe, error) {
+func (s *Service) probeObject(ctx context.Context, key string, size int64) (Probe, error) {
 	if size == 0 {
 		return Probe{}, ErrEmptyFile
 	}
-	input, protocols, err := c.probeInput(ctx, key)
+	input, protocols, err := s.probeInput(ctx, key)
 	if err != nil {
 		return Probe{}, err
 	}
-	p, err := c.ffprobe(ctx, input, protocols)
+	p, err := s.pipeline.ffprobe(ctx, input, protocols)
 	if errors.Is(err, errProbeFailed) {
-		c.Log.InfoContext(ctx, "upload refused by ffprobe", "key", key, "err", err)
-		if c.looksLikeMedia(ctx, key) {
+		s.log.InfoContext(ctx, "upload refused by ffprobe", "key", key, "err", err)
+		if s.looksLikeMedia(ctx, key) {
 			return Probe{}, ErrCorrupt
 		}
 		return Probe{}, ErrNotMedia
@@ -176,12 +176,12 @@ func (c *creator) probeObject(ctx context.Context, key string, size int64) (Prob
 }
 
 // probeInput returns what ffprobe should open for key.
-func (c *creator) probeInput(ctx context.Context, key string) (input, protocols string, err error) {
-	if lp, ok := c.objs.(LocalPather); ok {
+func (s *Service) probeInput(ctx context.Context, key string) (input, protocols string, err error) {
+	if lp, ok := s.objs.(LocalPather); ok {
 		path, err := lp.Path(key)
 		return path, "file", err
 	}
-	u, err := c.objs.PresignGet(ctx, key, 15*time.Minute)
+	u, err := s.objs.PresignGet(ctx, key, 15*time.Minute)
 	if err != nil {
 		return "", "", fmt.Errorf("presign for ffprobe: %w", err)
 	}
@@ -190,8 +190,8 @@ func (c *creator) probeInput(ctx context.Context, key string) (input, protocols 
 
 // looksLikeMedia reports whether the object starts like a media container
 // (so a failed probe means a damaged file rather than a non-video).
-func (c *creator) looksLikeMedia(ctx context.Context, key string) bool {
-	rc, _, err := c.objs.Get(ctx, key, 0, 16)
+func (s *Service) looksLikeMedia(ctx context.Context, key string) bool {
+	rc, _, err := s.objs.Get(ctx, key, 0, 16)
 	if err != nil {
 		return false
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/objects"
 )
@@ -47,8 +48,9 @@ func (m UploadMeta) validate() (title, desc string, vis Visibility, err error) {
 	return
 }
 
-// FinishedUpload is a completed upload (e.g. by the resumable protocol)
-// whose bytes are already in object storage at ObjectKey.
+// FinishedUpload is a completed resumable upload (internal/uploads hands it
+// over through uploads.Finisher) whose bytes are already in object storage
+// at ObjectKey.
 type FinishedUpload struct {
 	CreatorID   int64
 	ObjectKey   string
@@ -58,12 +60,17 @@ type FinishedUpload struct {
 	Visibility  Visibility
 }
 
+// ErrInterrupted is a simple upload whose request broke off, or whose
+// multipart body is malformed, before the file was complete. The error that
+// wraps it also wraps the stream's own failure (an *http.MaxBytesError past
+// the body cap, a timeout).
+var ErrInterrupted = errs.Invalid("upload_interrupted", "the upload was interrupted or the multipart body is malformed; nothing was saved")
+
 // Upload is one simple (single-request) upload: BeginUpload, Store the
 // file, Finish with the fields; Abort (deferred) removes the object of an
 // upload that did not finish.
 type Upload struct {
 	s         *Service
-	c         *creator
 	creatorID int64
 	channel   Channel
 	publicID  string
@@ -76,25 +83,21 @@ type Upload struct {
 
 // BeginUpload checks that u may upload (has a channel, has quota left).
 func (s *Service) BeginUpload(ctx context.Context, u *accounts.User) (*Upload, error) {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return nil, err
-	}
 	if u == nil {
 		return nil, errs.New(errs.ErrUnauthorized, "unauthorized", "sign in first")
 	}
-	ch, err := c.store.ChannelByOwner(ctx, u.ID)
+	ch, err := s.store.ChannelByOwner(ctx, u.ID)
 	if errors.Is(err, errs.ErrNotFound) {
 		return nil, errNoChannel
 	} else if err != nil {
 		return nil, err
 	}
-	left, err := c.quotaLeft(ctx, u.ID)
+	left, err := s.quotaLeft(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
 	id := NewPublicID()
-	return &Upload{s: s, c: c, creatorID: u.ID, channel: ch, publicID: id, key: OriginalKey(id), quotaLeft: left}, nil
+	return &Upload{s: s, creatorID: u.ID, channel: ch, publicID: id, key: OriginalKey(id), quotaLeft: left}, nil
 }
 
 // errNoChannel refuses an upload by a user who has no channel yet.
@@ -102,45 +105,40 @@ var errNoChannel = errs.New(errs.ErrForbidden, "no_channel", "open a channel bef
 
 // PreflightUpload refuses a resumable upload before any byte is sent when
 // the creator has no channel or has used up their quota: the same checks
-// BeginUpload makes for a simple upload (the serve wiring's tus finisher
-// implements uploads.Preflighter with it).
+// BeginUpload makes for a simple upload (uploads.Finisher).
 func (s *Service) PreflightUpload(ctx context.Context, creatorID int64) error {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return err
-	}
-	if _, err := c.store.ChannelByOwner(ctx, creatorID); errors.Is(err, errs.ErrNotFound) {
+	if _, err := s.store.ChannelByOwner(ctx, creatorID); errors.Is(err, errs.ErrNotFound) {
 		return errNoChannel
 	} else if err != nil {
 		return err
 	}
-	_, err = c.quotaLeft(ctx, creatorID)
+	_, err := s.quotaLeft(ctx, creatorID)
 	return err
 }
 
 // quotaLeft returns the bytes the creator may still store (-1 unlimited);
 // a full quota is refused with 403.
-func (c *creator) quotaLeft(ctx context.Context, creatorID int64) (int64, error) {
-	if c.QuotaBytes <= 0 {
+func (s *Service) quotaLeft(ctx context.Context, creatorID int64) (int64, error) {
+	if s.cfg.QuotaBytes <= 0 {
 		return -1, nil
 	}
-	used, err := c.store.StorageUsed(ctx, creatorID)
+	used, err := s.store.StorageUsed(ctx, creatorID)
 	if err != nil {
 		return 0, err
 	}
-	if used >= c.QuotaBytes {
-		return 0, errs.New(errs.ErrForbidden, "quota_exceeded", "storage quota exceeded: your videos use %s of your %s quota; delete some to upload more", FormatBytes(used), FormatBytes(c.QuotaBytes))
+	if used >= s.cfg.QuotaBytes {
+		return 0, errs.New(errs.ErrForbidden, "quota_exceeded", "storage quota exceeded: your videos use %s of your %s quota; delete some to upload more", bytesize.Format(used), bytesize.Format(s.cfg.QuotaBytes))
 	}
-	return c.QuotaBytes - used, nil
+	return s.cfg.QuotaBytes - used, nil
 }
 
 // MaxBytes is the largest file this upload accepts (the size cap, or the
 // quota left when smaller).
 func (up *Upload) MaxBytes() int64 {
-	if up.quotaLeft >= 0 && up.quotaLeft < up.c.MaxUploadBytes {
+	if up.quotaLeft >= 0 && up.quotaLeft < up.s.cfg.MaxUploadBytes {
 		return up.quotaLeft
 	}
-	return up.c.MaxUploadBytes
+	return up.s.cfg.MaxUploadBytes
 }
 
 // PublicID is the id the video will have.
@@ -154,12 +152,12 @@ func (up *Upload) Store(ctx context.Context, r io.Reader) error {
 		return errs.Invalid("duplicate_file", "send exactly one file")
 	}
 	up.stored = true // from here on Abort deletes the key
-	cr := &capReader{r: r, max: up.c.MaxUploadBytes, quota: up.quotaLeft}
-	info, err := up.c.objs.Put(ctx, up.key, cr, -1, objects.PutOptions{ContentType: "application/octet-stream"})
+	cr := &capReader{r: r, max: up.s.cfg.MaxUploadBytes, quota: up.quotaLeft}
+	info, err := up.s.objs.Put(ctx, up.key, cr, -1, objects.PutOptions{ContentType: "application/octet-stream"})
 	if cr.err != nil {
 		err = cr.err
 	} else if cr.readErr != nil {
-		err = fmt.Errorf("reading the upload: %w", cr.readErr)
+		err = fmt.Errorf("%w: %w", ErrInterrupted, cr.readErr)
 	}
 	if err != nil {
 		up.Abort(ctx)
@@ -175,7 +173,7 @@ func (up *Upload) Finish(ctx context.Context, meta UploadMeta) (Video, error) {
 	if !up.stored {
 		return Video{}, errs.Invalid("missing_file", "the request has no file part named \"file\"")
 	}
-	v, err := up.s.createFromObject(ctx, up.c, up.creatorID, up.channel, up.publicID, up.key, up.size, meta, func(error) bool { return true })
+	v, err := up.s.createFromObject(ctx, up.creatorID, up.channel, up.publicID, up.key, up.size, meta, func(error) bool { return true })
 	up.done = true // createFromObject removed the object on failure
 	return v, err
 }
@@ -184,7 +182,7 @@ func (up *Upload) Finish(ctx context.Context, meta UploadMeta) (Video, error) {
 func (up *Upload) Abort(ctx context.Context) {
 	if up.stored && !up.done {
 		up.done = true
-		up.c.deleteQuietly(ctx, up.key)
+		up.s.deleteQuietly(ctx, up.key)
 	}
 }
 
@@ -195,33 +193,29 @@ func (up *Upload) Abort(ctx context.Context) {
 // becomes the video's original (videos.original_key); the video owns it
 // from then on and deletes it with the video, so the caller must not.
 func (s *Service) CreateFromUpload(ctx context.Context, in FinishedUpload) (Video, error) {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return Video{}, err
-	}
 	// A resumable upload is worth keeping across a transient failure (the
 	// database or storage blipped): the client retries the final PATCH. Only
 	// a refusal of the file itself removes it.
 	fail := func(err error) (Video, error) {
 		if permanent(err) {
-			c.deleteQuietly(ctx, in.ObjectKey)
+			s.deleteQuietly(ctx, in.ObjectKey)
 		}
 		return Video{}, err
 	}
 	if err := objects.ValidateKey(in.ObjectKey); err != nil {
 		return Video{}, errs.Invalid("invalid_key", "invalid object key")
 	}
-	ch, err := c.store.ChannelByOwner(ctx, in.CreatorID)
+	ch, err := s.store.ChannelByOwner(ctx, in.CreatorID)
 	if errors.Is(err, errs.ErrNotFound) {
 		return fail(errNoChannel)
 	} else if err != nil {
 		return fail(err)
 	}
-	if in.Size > c.MaxUploadBytes {
-		return fail(errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", FormatBytes(c.MaxUploadBytes)))
+	if in.Size > s.cfg.MaxUploadBytes {
+		return fail(errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(s.cfg.MaxUploadBytes)))
 	}
 	meta := UploadMeta{Title: in.Title, Description: in.Description, Visibility: string(in.Visibility)}
-	return s.createFromObject(ctx, c, in.CreatorID, ch, NewPublicID(), in.ObjectKey, in.Size, meta, permanent)
+	return s.createFromObject(ctx, in.CreatorID, ch, NewPublicID(), in.ObjectKey, in.Size, meta, permanent)
 }
 
 // permanent reports whether err refuses the upload itself (a person-readable
@@ -234,10 +228,10 @@ func permanent(err error) bool {
 // createFromObject is the shared tail of both upload paths.
 //
 // discard decides whether a failure removes the uploaded object.
-func (s *Service) createFromObject(ctx context.Context, c *creator, creatorID int64, ch Channel, publicID, key string, size int64, meta UploadMeta, discard func(error) bool) (Video, error) {
+func (s *Service) createFromObject(ctx context.Context, creatorID int64, ch Channel, publicID, key string, size int64, meta UploadMeta, discard func(error) bool) (Video, error) {
 	fail := func(err error) (Video, error) {
 		if discard(err) {
-			c.deleteQuietly(ctx, key)
+			s.deleteQuietly(ctx, key)
 		}
 		return Video{}, err
 	}
@@ -245,21 +239,21 @@ func (s *Service) createFromObject(ctx context.Context, c *creator, creatorID in
 	if err != nil {
 		return fail(err)
 	}
-	info, err := c.objs.Stat(ctx, key)
+	info, err := s.objs.Stat(ctx, key)
 	if err != nil {
 		return fail(fmt.Errorf("stat upload: %w", err))
 	}
 	if size != info.Size {
 		size = info.Size // trust storage, not the caller
 	}
-	p, err := c.probeObject(ctx, key, size)
+	p, err := s.probeObject(ctx, key, size)
 	if err != nil {
 		return fail(err)
 	}
-	v, err := c.store.CreateVideo(ctx, NewVideo{
+	v, err := s.store.CreateVideo(ctx, NewVideo{
 		PublicID: publicID, CreatorID: creatorID, ChannelID: ch.ID, Title: title, Description: desc,
 		Visibility: vis, OriginalKey: key, OriginalSize: size, Duration: p.Duration, Width: p.Width, Height: p.Height,
-	}, c.QuotaBytes)
+	}, s.cfg.QuotaBytes)
 	if err != nil {
 		return fail(err)
 	}
@@ -267,14 +261,6 @@ func (s *Service) createFromObject(ctx context.Context, c *creator, creatorID in
 		return Video{}, err
 	}
 	return v, nil
-}
-
-// deleteQuietly removes key, logging (not returning) a failure; it runs even
-// when ctx was cancelled (a dropped client must not leave objects behind).
-func (c *creator) deleteQuietly(ctx context.Context, key string) {
-	if err := c.objs.Delete(context.WithoutCancel(ctx), key); err != nil {
-		c.Log.WarnContext(ctx, "could not delete object; the orphan sweep will retry", "key", key, "err", err)
-	}
 }
 
 // capReader fails the stream once it passes max bytes or the quota left.
@@ -298,7 +284,7 @@ func (cr *capReader) Read(p []byte) (int, error) {
 	}
 	switch {
 	case cr.n > cr.max:
-		cr.err = errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", FormatBytes(cr.max))
+		cr.err = errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(cr.max))
 	case cr.quota >= 0 && cr.n > cr.quota:
 		cr.err = ErrQuota
 	}
@@ -308,29 +294,11 @@ func (cr *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// FormatBytes renders n as "1.5 GiB".
-func FormatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	s := fmt.Sprintf("%.1f", float64(n)/float64(div))
-	if len(s) > 2 && s[len(s)-2:] == ".0" {
-		s = s[:len(s)-2]
-	}
-	return s + " " + string("KMGTPE"[exp]) + "iB"
-}
-
 // TooLarge is the error for a body past MaxBytes: quota_exceeded when the
 // quota left is the tighter limit, else file_too_large.
 func (up *Upload) TooLarge() error {
-	if up.quotaLeft >= 0 && up.quotaLeft < up.c.MaxUploadBytes {
+	if up.quotaLeft >= 0 && up.quotaLeft < up.s.cfg.MaxUploadBytes {
 		return ErrQuota
 	}
-	return errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", FormatBytes(up.c.MaxUploadBytes))
+	return errs.New(errs.ErrTooLarge, "file_too_large", "the file is larger than the %s limit", bytesize.Format(up.s.cfg.MaxUploadBytes))
 }

@@ -1,11 +1,13 @@
 // Package videos holds channels, videos and their renditions: validation,
-// visibility rules and playback URLs. Uploading and processing build on it.
+// visibility rules, playback URLs, uploads, processing (the ffmpeg
+// pipeline) and a creator's management of their videos.
 package videos
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -121,10 +123,78 @@ func (v *Video) CanView(viewer *accounts.User) bool {
 // IsOwner reports whether u owns v.
 func (v *Video) IsOwner(u *accounts.User) bool { return u != nil && u.ID == v.CreatorID }
 
-// Store reads and writes videos and channels.
+// Store is what the videos service needs from the database.
+// storage/postgres.Videos implements it.
 type Store interface {
 	// VideoByPublicID returns a video with its channel and renditions (keys, no URLs).
 	VideoByPublicID(ctx context.Context, publicID string) (Video, error)
+	// CreateChannel inserts ownerID's channel and, in the same transaction,
+	// makes a viewer a creator. A taken handle or a second channel is ErrConflict.
+	CreateChannel(ctx context.Context, ownerID int64, in NewChannel) (Channel, error)
+	// ChannelByOwner returns the channel of a user.
+	ChannelByOwner(ctx context.Context, ownerID int64) (Channel, error)
+	// StorageUsed sums original_size over the creator's videos.
+	StorageUsed(ctx context.Context, creatorID int64) (int64, error)
+	// CreateVideo inserts a video in status processing and enqueues its
+	// TranscodeArgs job in the same transaction. When quota > 0 it locks the
+	// creator and refuses (ErrQuota) if the creator's stored originals plus
+	// this one would exceed quota.
+	CreateVideo(ctx context.Context, v NewVideo, quota int64) (Video, error)
+	// VideoByID returns a video by internal id with its renditions.
+	VideoByID(ctx context.Context, id int64) (Video, error)
+	// VideosByCreator lists a creator's videos, newest first, with renditions.
+	VideosByCreator(ctx context.Context, creatorID int64) ([]Video, error)
+	// UpdateVideo writes the editable fields of v (title, description,
+	// visibility, comments_enabled).
+	UpdateVideo(ctx context.Context, v Video) error
+	// SetThumbnail sets the thumbnail key.
+	SetThumbnail(ctx context.Context, id int64, key string) error
+	// SetProgress records transcoding progress (0-100) of a processing video.
+	SetProgress(ctx context.Context, id int64, pct int) error
+	// SetProbed records duration and display dimensions found by ffprobe.
+	SetProbed(ctx context.Context, id int64, duration float64, width, height int) error
+	// FinishProcessing, in one transaction, replaces the renditions, sets the
+	// automatic thumbnail unless a custom one is set, and marks the video
+	// ready (published_at set once). A video no longer processing is ErrNotFound.
+	FinishProcessing(ctx context.Context, id int64, rs []Rendition, thumbKey string, now time.Time) error
+	// MarkFailed sets status failed with reason, if the video is processing.
+	MarkFailed(ctx context.Context, id int64, reason string) error
+	// MarkDeleting hides a video before its objects are removed (private,
+	// failed, reason "deleted"), so a retried delete is safe.
+	MarkDeleting(ctx context.Context, id int64) error
+	// DeleteVideo removes the video row (renditions cascade); daily view
+	// buckets stay for revenue history.
+	DeleteVideo(ctx context.Context, id int64) error
+	// KnownPublicIDs returns which of ids exist as videos.
+	KnownPublicIDs(ctx context.Context, ids []string) (map[string]bool, error)
+}
+
+// NewVideo is a video row about to be created from a stored original.
+type NewVideo struct {
+	PublicID     string
+	CreatorID    int64
+	ChannelID    int64
+	Title        string
+	Description  string
+	Visibility   Visibility
+	OriginalKey  string
+	OriginalSize int64
+	Duration     float64
+	Width        int
+	Height       int
+}
+
+// LocalPather is implemented by drivers whose objects are local files
+// (storage/fs.Store): ffprobe reads them and /media serves them directly.
+type LocalPather interface {
+	Path(key string) (string, error)
+}
+
+// ViewCounts gives the view counts to show: the PostgreSQL totals plus the
+// views counted in Redis and not yet flushed (views.Service implements it).
+type ViewCounts interface {
+	// Displayed returns the displayed count of each video id.
+	Displayed(ctx context.Context, ids []int64) (map[int64]int64, error)
 }
 
 // Media turns object keys into URLs a browser can fetch: presigned S3 GETs,
@@ -133,9 +203,6 @@ type Media struct {
 	store objects.Store
 	ttl   time.Duration
 }
-
-// NewMedia returns a Media whose presigned URLs live for ttl.
-func NewMedia(store objects.Store, ttl time.Duration) *Media { return &Media{store: store, ttl: ttl} }
 
 // MediaPrefix is the route that serves objects when the driver cannot presign.
 const MediaPrefix = "/media/"
@@ -166,48 +233,150 @@ func (m *Media) Fill(ctx context.Context, v *Video) error {
 	return nil
 }
 
-// Service is the videos domain service. The upload feature adds creation,
-// processing and management to it.
-type Service struct {
-	store Store
-	media *Media
-	now   func() time.Time
-	// creator is set by EnableCreator: uploads, processing and management.
-	creator *creator
+// Config is what the videos service is built from: its dependencies (Store,
+// Objects and Views are required) and the upload and processing limits.
+type Config struct {
+	Store   Store
+	Objects objects.Store
+	// Views gives the displayed view counts of the videos the service returns.
+	Views ViewCounts
+	// Log is where processing failures are logged (default slog.Default()).
+	Log *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// MediaURLTTL is how long a presigned media URL lives (default 6h).
+	MediaURLTTL time.Duration
+	// MaxUploadBytes caps one upload (UCC_UPLOAD_MAX_BYTES); required.
+	MaxUploadBytes int64
+	// QuotaBytes caps the sum of a creator's originals; 0 is unlimited (UCC_UPLOAD_QUOTA_BYTES).
+	QuotaBytes int64
+	// TranscodeTimeout stops a runaway job (UCC_TRANSCODE_TIMEOUT; default 2h).
+	TranscodeTimeout time.Duration
+	// FFmpeg and FFprobe are the binaries (default "ffmpeg", "ffprobe" on PATH).
+	FFmpeg, FFprobe string
+	// TempDir holds originals and outputs while a job runs ("" = os.TempDir()).
+	TempDir string
+	// Preset is the x264 preset (default "veryfast").
+	Preset string
 }
 
-// NewService returns a Service.
-func NewService(store Store, media *Media, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
+// Service is the videos domain service: channels, uploads, processing,
+// management and playback URLs.
+type Service struct {
+	cfg      Config
+	store    Store
+	objs     objects.Store
+	views    ViewCounts
+	media    *Media
+	pipeline *pipeline
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewService returns the service, or an error naming a missing dependency.
+func NewService(cfg Config) (*Service, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("videos: Config.Store is required")
+	case cfg.Objects == nil:
+		return nil, errors.New("videos: Config.Objects is required")
+	case cfg.Views == nil:
+		return nil, errors.New("videos: Config.Views is required")
+	case cfg.MaxUploadBytes <= 0:
+		return nil, errors.New("videos: Config.MaxUploadBytes must be positive")
 	}
-	return &Service{store: store, media: media, now: now}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MediaURLTTL <= 0 {
+		cfg.MediaURLTTL = 6 * time.Hour
+	}
+	if cfg.TranscodeTimeout <= 0 {
+		cfg.TranscodeTimeout = 2 * time.Hour
+	}
+	return &Service{
+		cfg: cfg, store: cfg.Store, objs: cfg.Objects, views: cfg.Views, log: cfg.Log, now: cfg.Now,
+		media:    &Media{store: cfg.Objects, ttl: cfg.MediaURLTTL},
+		pipeline: newPipeline(cfg.FFmpeg, cfg.FFprobe, cfg.Preset, cfg.TempDir, cfg.Log),
+	}, nil
 }
 
 // Media returns the URL maker.
 func (s *Service) Media() *Media { return s.media }
 
-// Get returns a video viewer may see, with URLs filled in. A video the viewer
-// may not see is reported as not found, so private ids are not confirmed.
+// Get returns a video viewer may see, with URLs and the displayed view
+// count. A video the viewer may not see is ErrNotFound, so private ids are
+// not confirmed.
 func (s *Service) Get(ctx context.Context, publicID string, viewer *accounts.User) (Video, error) {
+	v, err := s.Visible(ctx, publicID, viewer)
+	if err != nil {
+		return Video{}, err
+	}
+	one := []Video{v}
+	s.ShowViews(ctx, one)
+	return one[0], nil
+}
+
+// Visible is Get without the displayed view count (Views holds the
+// PostgreSQL total): for actions that need the video, not its figures.
+func (s *Service) Visible(ctx context.Context, publicID string, viewer *accounts.User) (Video, error) {
 	if !ValidPublicID(publicID) {
-		return Video{}, errs.New(errs.ErrNotFound, "video_not_found", "no such video")
+		return Video{}, ErrNotFound
 	}
 	v, err := s.store.VideoByPublicID(ctx, publicID)
 	if err != nil {
 		if errors.Is(err, errs.ErrNotFound) {
-			return Video{}, errs.New(errs.ErrNotFound, "video_not_found", "no such video")
+			return Video{}, ErrNotFound
 		}
 		return Video{}, err
 	}
 	if !v.CanView(viewer) {
-		return Video{}, errs.New(errs.ErrNotFound, "video_not_found", "no such video")
+		return Video{}, ErrNotFound
 	}
 	if err := s.media.Fill(ctx, &v); err != nil {
 		return Video{}, err
 	}
 	return v, nil
 }
+
+// ShowViews replaces the PostgreSQL view totals of vs with the displayed
+// counts (including views pending in Redis), in one call for the lot. A
+// failure keeps the PostgreSQL totals and is logged: a count a few seconds
+// old beats no page.
+func (s *Service) ShowViews(ctx context.Context, vs []Video) {
+	if len(vs) == 0 {
+		return
+	}
+	ids := make([]int64, len(vs))
+	for i, v := range vs {
+		ids[i] = v.ID
+	}
+	m, err := s.views.Displayed(ctx, ids)
+	if err != nil {
+		s.log.WarnContext(ctx, "displayed view counts unavailable", "err", err)
+		return
+	}
+	for i := range vs {
+		if n, ok := m[vs[i].ID]; ok {
+			vs[i].Views = n
+		}
+	}
+}
+
+// deleteQuietly removes key, logging (not returning) a failure; it runs even
+// when ctx was cancelled (a dropped client must not leave objects behind).
+func (s *Service) deleteQuietly(ctx context.Context, key string) {
+	if err := s.objs.Delete(context.WithoutCancel(ctx), key); err != nil {
+		s.log.WarnContext(ctx, "could not delete object; the orphan sweep will retry", "key", key, "err", err)
+	}
+}
+
+// ErrNotFound is a video that does not exist or that the requester may not
+// see: the two are told apart by no one, so private ids are not confirmed.
+var ErrNotFound = errs.New(errs.ErrNotFound, "video_not_found", "no such video")
 
 // ValidPublicID reports whether id has the form of a public video id.
 func ValidPublicID(id string) bool {
@@ -245,3 +414,9 @@ func ValidateDescription(d string) (string, error) {
 	}
 	return d, nil
 }
+
+// ErrQuota is returned when an upload would exceed the creator's storage quota.
+var ErrQuota = errs.New(errs.ErrTooLarge, "quota_exceeded", "storage quota exceeded: delete some of your videos to upload more")
+
+// ErrNotOwner is returned when someone other than the creator tries to change a video.
+var ErrNotOwner = errs.New(errs.ErrForbidden, "not_owner", "only the creator of this video may change it")

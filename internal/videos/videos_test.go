@@ -3,7 +3,10 @@ package videos
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/ucc-video/ucc/internal/objects"
 )
 
 func TestLadder(t *testing.T) {
@@ -77,10 +80,26 @@ func TestValidateHandle(t *testing.T) {
 	}
 }
 
-func TestFormatBytes(t *testing.T) {
-	for n, want := range map[int64]string{500: "500 bytes", 5 << 20: "5 MiB", 8 << 30: "8 GiB", 1536: "1.5 KiB"} {
-		if got := FormatBytes(n); got != want {
-			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+// TestNewServiceNeedsItsDependencies: the service is built whole or not at
+// all, and the error names what is missing.
+func TestNewServiceNeedsItsDependencies(t *testing.T) {
+	full := Config{Store: struct{ Store }{}, Objects: struct{ objects.Store }{}, Views: struct{ ViewCounts }{}, MaxUploadBytes: 1}
+	if _, err := NewService(full); err != nil {
+		t.Fatalf("NewService with every dependency: %v", err)
+	}
+	for _, c := range []struct {
+		drop func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Store = nil }, "Config.Store"},
+		{func(c *Config) { c.Objects = nil }, "Config.Objects"},
+		{func(c *Config) { c.Views = nil }, "Config.Views"},
+		{func(c *Config) { c.MaxUploadBytes = 0 }, "Config.MaxUploadBytes"},
+	} {
+		cfg := full
+		c.drop(&cfg)
+		if _, err := NewService(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("NewService without %s = %v, want an error naming it", c.want, err)
 		}
 	}
 }

@@ -18,8 +18,8 @@ const workDirLock = ".lock"
 
 // newWorkDir makes a job's working directory and locks it for as long as
 // this process lives; release removes it.
-func (c *creator) newWorkDir() (dir string, release func(), err error) {
-	dir, err = os.MkdirTemp(c.TempDir, workDirPrefix)
+func (pl *pipeline) newWorkDir() (dir string, release func(), err error) {
+	dir, err = os.MkdirTemp(pl.tempDir, workDirPrefix)
 	if err != nil {
 		return "", nil, err
 	}
@@ -44,12 +44,11 @@ func (c *creator) newWorkDir() (dir string, release func(), err error) {
 // in the temporary directory, and returns how many it removed. A directory
 // whose lock a live process holds is left alone, so workers sharing the
 // directory are safe. Run it when a worker starts.
-func (s *Service) RemoveStaleWorkDirs() (int, error) {
-	c, err := s.creatorDeps()
-	if err != nil {
-		return 0, err
-	}
-	root := c.TempDir
+func (s *Service) RemoveStaleWorkDirs() (int, error) { return s.pipeline.removeStaleWorkDirs() }
+
+// removeStaleWorkDirs is RemoveStaleWorkDirs in the pipeline's directory.
+func (pl *pipeline) removeStaleWorkDirs() (int, error) {
+	root := pl.tempDir
 	if root == "" {
 		root = os.TempDir()
 	}

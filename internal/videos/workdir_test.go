@@ -14,8 +14,8 @@ import (
 // that never got one and are old) go; a running job's and a brand-new one stay.
 func TestRemoveStaleWorkDirs(t *testing.T) {
 	root := t.TempDir()
-	s := NewService(nil, nil, time.Now).EnableCreator(CreatorConfig{TempDir: root})
-	running, release, err := s.creator.newWorkDir()
+	pl := newPipeline("", "", "", root, nil)
+	running, release, err := pl.newWorkDir()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestRemoveStaleWorkDirs(t *testing.T) {
 	mk(workDirPrefix+"nolock-new", false, 0)
 	mk("other-program", true, time.Hour)
 
-	n, err := s.RemoveStaleWorkDirs()
+	n, err := pl.removeStaleWorkDirs()
 	if err != nil || n != 2 {
 		t.Fatalf("RemoveStaleWorkDirs = %d, %v; want 2", n, err)
 	}

@@ -25,7 +25,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		redisErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ucc_view_redis_errors_total", Help: "View reports and count reads that Redis could not serve."}),
 	}
-	for _, r := range Reasons {
+	for _, r := range Reasons() {
 		m.rejected.WithLabelValues(string(r))
 	}
 	if reg != nil {

@@ -29,7 +29,9 @@ const (
 )
 
 // Reasons lists every rejection reason (for metrics).
-var Reasons = []Reason{ReasonDuplicate, ReasonTooEarly, ReasonInvalidToken, ReasonExcluded, ReasonRateLimited}
+func Reasons() []Reason {
+	return []Reason{ReasonDuplicate, ReasonTooEarly, ReasonInvalidToken, ReasonExcluded, ReasonRateLimited}
+}
 
 // Video is what counting needs to know about a video.
 type Video struct {
@@ -163,8 +165,6 @@ type Config struct {
 var ErrCounterDown = errs.New(errs.ErrUnavailable, "views_unavailable",
 	"view counting is temporarily unavailable; the view was not counted, try again in a moment")
 
-var errNoVideo = errs.New(errs.ErrNotFound, "video_not_found", "no such video")
-
 // Service answers play and report requests and displayed counts.
 type Service struct {
 	cfg     Config
@@ -251,7 +251,7 @@ func (s *Service) MaxTokenAge(v Video) time.Duration {
 
 func (s *Service) video(ctx context.Context, publicID string, viewer Viewer) (Video, error) {
 	if !videos.ValidPublicID(publicID) {
-		return Video{}, errNoVideo
+		return Video{}, videos.ErrNotFound
 	}
 	v, ok := s.cache.get(publicID, s.now())
 	var err error
@@ -261,7 +261,7 @@ func (s *Service) video(ctx context.Context, publicID string, viewer Viewer) (Vi
 		}
 	}
 	if errors.Is(err, errs.ErrNotFound) || err == nil && !v.viewable(viewer) {
-		return Video{}, errNoVideo
+		return Video{}, videos.ErrNotFound
 	}
 	return v, err
 }

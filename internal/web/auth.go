@@ -11,8 +11,6 @@ import (
 	"github.com/ucc-video/ucc/internal/errs"
 )
 
-const smallBody = 64 << 10
-
 type credentials struct {
 	Email       string `json:"email"`
 	Password    string `json:"password"`
@@ -22,7 +20,7 @@ type credentials struct {
 
 func (s *Server) apiSignup(c *gin.Context) {
 	var in credentials
-	if err := bindJSON(c, &in, smallBody); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -36,7 +34,7 @@ func (s *Server) apiSignup(c *gin.Context) {
 
 func (s *Server) apiCreateToken(c *gin.Context) {
 	var in credentials
-	if err := bindJSON(c, &in, smallBody); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -70,11 +68,11 @@ func (s *Server) apiMe(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"user": currentUser(c)})
 }
 
+// authForm is what the sign-up and log-in forms hold.
 type authForm struct {
 	Email       string
 	DisplayName string
 	Next        string
-	Error       string
 }
 
 func (s *Server) signupPage(c *gin.Context) {
@@ -89,7 +87,7 @@ func (s *Server) signupSubmit(c *gin.Context) {
 	f := authForm{Email: c.PostForm("email"), DisplayName: c.PostForm("display_name"), Next: safeNext(c.PostForm("next"))}
 	u, err := s.deps.Accounts.SignupFrom(c, c.ClientIP(), f.Email, c.PostForm("password"), f.DisplayName)
 	if err != nil {
-		s.formError(c, "signup", "Sign up", f, err)
+		s.formFailed(c, "signup", "Sign up", f, err)
 		return
 	}
 	s.startSession(c, u, f.Next)
@@ -99,21 +97,10 @@ func (s *Server) loginSubmit(c *gin.Context) {
 	f := authForm{Email: c.PostForm("email"), Next: safeNext(c.PostForm("next"))}
 	u, err := s.deps.Accounts.Authenticate(c, f.Email, c.PostForm("password"), c.ClientIP())
 	if err != nil {
-		s.formError(c, "login", "Log in", f, err)
+		s.formFailed(c, "login", "Log in", f, err)
 		return
 	}
 	s.startSession(c, u, f.Next)
-}
-
-// formError re-renders a form with the error's message and status.
-func (s *Server) formError(c *gin.Context, page, title string, f authForm, err error) {
-	status, _, msg, unexpected := classify(err)
-	if unexpected {
-		s.fail(c, err)
-		return
-	}
-	f.Error = msg
-	s.html(c, status, page, title, f)
 }
 
 // startSession rotates the session: the old one (if any) ends, a new one starts.

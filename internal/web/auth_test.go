@@ -5,17 +5,19 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/ucc-video/ucc/internal/accounts"
 )
 
 func TestAPISignupTokenMeRevoke(t *testing.T) {
-	ts := newTestServer(t).start()
+	ts := newTestServer(t)
 	r := ts.do("POST", "/api/v1/auth/signup", map[string]string{"email": "Ann@Example.com", "password": "password123", "display_name": "Ann"})
 	wantStatus(t, r, http.StatusCreated)
 	r = ts.do("POST", "/api/v1/auth/signup", map[string]string{"email": "ann@example.com", "password": "password123"})
@@ -40,7 +42,7 @@ func TestAPISignupTokenMeRevoke(t *testing.T) {
 }
 
 func TestAPISignupValidation(t *testing.T) {
-	ts := newTestServer(t).start()
+	ts := newTestServer(t)
 	cases := []struct {
 		name string
 		body any
@@ -65,7 +67,7 @@ func TestAPISignupValidation(t *testing.T) {
 }
 
 func TestLoginRateLimited(t *testing.T) {
-	ts := newTestServer(t).start()
+	ts := newTestServer(t)
 	ts.user("b@example.com", accounts.RoleViewer)
 	for i := 0; i < 5; i++ {
 		wantStatus(t, ts.do("POST", "/api/v1/auth/tokens", map[string]string{"email": "b@example.com", "password": "wrong password"}), http.StatusUnauthorized)
@@ -75,7 +77,7 @@ func TestLoginRateLimited(t *testing.T) {
 }
 
 func TestBrowserLoginRotatesSessionAndLogsOut(t *testing.T) {
-	ts := newTestServer(t).start()
+	ts := newTestServer(t)
 	ts.user("c@example.com", accounts.RoleViewer)
 	form := url.Values{"email": {"c@example.com"}, "password": {"correct horse battery"}, "next": {"/?x=1"}}.Encode()
 	r := ts.do("POST", "/login", form, "Origin", ts.http.URL)
@@ -106,7 +108,7 @@ func TestBrowserLoginRotatesSessionAndLogsOut(t *testing.T) {
 }
 
 func TestLoginFormErrorsAndOpenRedirect(t *testing.T) {
-	ts := newTestServer(t).start()
+	ts := newTestServer(t)
 	ts.user("d@example.com", accounts.RoleViewer)
 	r := ts.do("POST", "/login", url.Values{"email": {"d@example.com"}, "password": {"nope nope"}}.Encode())
 	wantStatus(t, r, http.StatusUnauthorized)
@@ -121,7 +123,7 @@ func TestLoginFormErrorsAndOpenRedirect(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
-	ts := newTestServer(t).start()
+	ts := newTestServer(t)
 	ts.user("e@example.com", accounts.RoleViewer)
 	form := url.Values{"email": {"e@example.com"}, "password": {"correct horse battery"}}.Encode()
 	r := ts.do("POST", "/login", form, "Origin", ts.http.URL)
@@ -144,9 +146,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestOpsEndpointsAndHeaders(t *testing.T) {
-	ts := newTestServer(t)
-	ts.deps.ReadyChecks = append(ts.deps.ReadyChecks, ReadyCheck{Name: "storage", Check: func(ctx context.Context) error { return errors.New("connection refused") }})
-	ts.start()
+	ts := newTestServer(t, withReadyCheck(ReadyCheck{Name: "storage", Check: func(ctx context.Context) error { return errors.New("connection refused") }}))
 	wantStatus(t, ts.do("GET", "/healthz", nil), http.StatusOK)
 	r := ts.do("GET", "/readyz", nil)
 	wantStatus(t, r, http.StatusServiceUnavailable)
@@ -191,7 +191,7 @@ func sessionFrom(t *testing.T, r response) *http.Cookie {
 }
 
 func TestStaticFilesWithoutListings(t *testing.T) {
-	ts := newTestServer(t).start()
+	ts := newTestServer(t)
 	wantStatus(t, ts.do("GET", "/static/css/app.css", nil), http.StatusOK)
 	for _, dir := range []string{"/static/", "/static/css/", "/static/js"} {
 		if r := ts.do("GET", dir, nil); r.StatusCode == http.StatusOK {
@@ -203,19 +203,32 @@ func TestStaticFilesWithoutListings(t *testing.T) {
 // TestRequestDeadline: a request whose dependency hangs answers 503 once the
 // request deadline passes, instead of never.
 func TestRequestDeadline(t *testing.T) {
-	ts := newTestServer(t)
-	ts.cfg.RequestTimeout = 200 * time.Millisecond
-	ts.start()
+	ts := newTestServer(t, withWeb(func(c *Config) { c.RequestTimeout = 200 * time.Millisecond }))
 	hang := func(c *gin.Context) {
 		<-c.Request.Context().Done() // a query that never returns until cancelled
 		s := ts.srv
 		s.fail(c, c.Request.Context().Err())
 	}
-	ts.srv.engine.GET("/test/hang", hang)
+	ts.srv.register(answering(http.MethodGet)("/test/hang", hang))
 	start := time.Now()
 	r := ts.do("GET", "/test/hang", nil, "Accept", "application/json")
 	wantStatus(t, r, http.StatusServiceUnavailable)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("answered after %v", d)
+	}
+}
+
+// TestNewNamesMissingDependency: every Deps field is required, and New
+// names the one that is missing.
+func TestNewNamesMissingDependency(t *testing.T) {
+	ts := newTestServer(t)
+	typ := reflect.TypeOf(ts.deps)
+	for i := 0; i < typ.NumField(); i++ {
+		d := ts.deps
+		reflect.ValueOf(&d).Elem().Field(i).SetZero()
+		name := typ.Field(i).Name
+		if _, err := New(ts.cfg, d); err == nil || err.Error() != "web: Deps."+name+" is required" {
+			t.Errorf("New without Deps.%s: %v", name, err)
+		}
 	}
 }

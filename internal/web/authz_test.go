@@ -21,9 +21,6 @@ import (
 	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
 	"github.com/ucc-video/ucc/storage/fs"
-	"github.com/ucc-video/ucc/storage/postgres"
-	uccredis "github.com/ucc-video/ucc/storage/redis"
-	"github.com/ucc-video/ucc/storage/redis/redistest"
 )
 
 // The authorization matrix: every route the server registers × six roles,
@@ -119,50 +116,12 @@ var authzSecrets = map[string][]role{
 
 const authzPassword = "correct horse battery"
 
-// authzServer is a test server with every feature wired (fs storage).
-func authzServer(t *testing.T) (*testServer, *fs.Store) {
-	t.Helper()
-	ts := newTestServer(t)
-	st, err := fs.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb, prefix := redistest.Client(t)
-	vstore := postgres.NewVideos(ts.db)
-	vs := videos.NewService(vstore, videos.NewMedia(st, time.Hour), time.Now).EnableCreator(videos.CreatorConfig{
-		Store: vstore, Objects: st, MaxUploadBytes: 1 << 20, TempDir: t.TempDir(), Log: ts.deps.Log})
-	ts.deps.Videos = vs
-	ts.deps.Community = community.NewService(postgres.NewCommunity(ts.db), vs,
-		uccredis.NewLimiter(rdb, prefix, "comment"), community.Config{CommentLimit: 1000, CommentWindow: time.Minute}, time.Now)
-	mp, err := st.Multipart()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.deps.Uploads = uploads.NewService(postgres.NewUploads(ts.db), mp, st, tusFinisher{&recordingFinisher{objs: st}, vs},
-		uploads.Config{MaxBytes: 1 << 30, Log: ts.deps.Log}, time.Now)
-	ts.withViews(rdb, prefix)
-	ts.deps.ViewCounts = ts.deps.Views
-	ts.deps.Revenue = revenue.NewService(postgres.NewRevenue(ts.db), time.Now)
-	return ts.start(), st
-}
-
-// tusFinisher is the serve wiring's tus finisher as far as authorization
-// goes: an upload is refused at creation unless the creator may upload
-// (videos.Service.PreflightUpload); completed files are only recorded.
-type tusFinisher struct {
-	*recordingFinisher
-	videos *videos.Service
-}
-
-func (f tusFinisher) PreflightUpload(ctx context.Context, creatorID int64) error {
-	return f.videos.PreflightUpload(ctx, creatorID)
-}
-
 // newAuthzWorld seeds users of every role, channels, videos of every
 // visibility (ready, with a rendition and files on the fs driver), comments,
 // an upload session, an approved revenue period and payout profiles.
 func newAuthzWorld(t *testing.T) *authzWorld {
-	ts, st := authzServer(t)
+	ts := newTestServer(t, withRecordingFinisher())
+	st := ts.fsStore
 	w := &authzWorld{t: t, ts: ts, store: st, nextMonth: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)}
 	ctx := context.Background()
 	w.who[viewer] = w.principal(accounts.RoleViewer, "")
@@ -197,7 +156,7 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 	if _, err := ts.deps.Community.React(ctx, &vu, nowPriv, community.ReactionLike); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.deps.Community.Subscribe(ctx, &vu, A.channel, true); err != nil {
+	if _, err := ts.deps.Community.Subscribe(ctx, &vu, A.handle, true); err != nil {
 		t.Fatal(err)
 	}
 	w.sql(`UPDATE videos SET visibility = 'private' WHERE id = $1`, nowPrivID)
@@ -443,7 +402,6 @@ func authzRows(w *authzWorld) []authzRow {
 	// freshComment is a comment by A on B's public video: A is its author,
 	// B the video's creator.
 	freshComment := func() int64 { return w.comment(A, w.pubB, fmt.Sprintf("comment %d", w.uniq())) }
-	chanID := strconv.FormatInt(A.channel, 10)
 
 	return []authzRow{
 		// ---- Operations and static files: public.
@@ -568,7 +526,7 @@ func authzRows(w *authzWorld) []authzRow {
 		{route: "GET /api/v1/search", req: same("GET", "/api/v1/search?q=PRIVTITLE", nil), want: all(200), check: noneOf("PRIVTITLE-A", "PRIVTITLE-B")},
 		{route: "GET /search", req: same("GET", "/search?q=UNLTITLE", nil), want: all(200), check: noneOf("UNLTITLE-A")},
 		{route: "GET /c/:handle", req: same("GET", "/c/alpha", nil), want: all(200), check: noneOf("UNLTITLE-A", "PRIVTITLE-A", "PROCTITLE-A")},
-		{route: "GET /api/v1/channels/:id", req: same("GET", "/api/v1/channels/alpha", nil), want: all(200), check: noneOf("UNLTITLE-A", "PRIVTITLE-A", "PROCTITLE-A")},
+		{route: "GET /api/v1/channels/:handle", req: same("GET", "/api/v1/channels/alpha", nil), want: all(200), check: noneOf("UNLTITLE-A", "PRIVTITLE-A", "PROCTITLE-A")},
 		{route: "GET /liked", req: same("GET", "/liked", nil), want: signedIn(toLogin, 200)},
 		{route: "GET /feed/subscriptions", req: same("GET", "/feed/subscriptions", nil), want: signedIn(toLogin, 200)},
 		{route: "GET /api/v1/me/liked", req: same("GET", "/api/v1/me/liked", nil), want: signedIn(401, 200)},
@@ -618,8 +576,8 @@ func authzRows(w *authzWorld) []authzRow {
 		{route: "POST /watch/:id/like", what: "public", req: same("POST", "/watch/"+w.pubA+"/like", form("value", "like")), want: signedIn(toLogin, 303)},
 		{route: "POST /watch/:id/like", what: "private", req: same("POST", "/watch/"+w.privA+"/like", form("value", "like")), want: ownerOrAdmin(toLogin, 303)},
 		// Subscribing to one's own channel is refused as bad input.
-		{route: "PUT /api/v1/channels/:id/subscription", req: same("PUT", "/api/v1/channels/"+chanID+"/subscription", nil), want: st(401, 200, 400, 200, 200, 200)},
-		{route: "DELETE /api/v1/channels/:id/subscription", fresh: true, req: same("DELETE", "/api/v1/channels/"+chanID+"/subscription", nil), want: signedIn(401, 200)},
+		{route: "PUT /api/v1/channels/:handle/subscription", req: same("PUT", "/api/v1/channels/"+A.handle+"/subscription", nil), want: st(401, 200, 400, 200, 200, 200)},
+		{route: "DELETE /api/v1/channels/:handle/subscription", fresh: true, req: same("DELETE", "/api/v1/channels/"+A.handle+"/subscription", nil), want: signedIn(401, 200)},
 		{route: "POST /c/:handle/subscribe", req: same("POST", "/c/alpha/subscribe", form("action", "subscribe")), want: st(toLogin, 303, 400, 303, 303, 303)},
 
 		// ---- View counting: public videos for all, private ones for owner and admins.

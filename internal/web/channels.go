@@ -14,7 +14,7 @@ import (
 // user becomes a creator.
 func (s *Server) apiCreateChannel(c *gin.Context) {
 	var in videos.NewChannel
-	if err := bindJSON(c, &in, 32<<10); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -23,8 +23,8 @@ func (s *Server) apiCreateChannel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Header("Location", "/c/"+ch.Handle)
-	c.JSON(http.StatusCreated, ch)
+	c.Header("Location", "/api/v1/channels/"+ch.Handle)
+	c.JSON(http.StatusCreated, gin.H{"channel": ch})
 }
 
 // apiMyChannel returns the user's channel (404 no_channel when none).
@@ -34,13 +34,7 @@ func (s *Server) apiMyChannel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, ch)
-}
-
-// channelForm is the data of the channel_new page.
-type channelForm struct {
-	videos.NewChannel
-	Error string
+	c.JSON(http.StatusOK, gin.H{"channel": ch})
 }
 
 // channelNewPage shows the form to open a channel (or sends an owner to the studio).
@@ -52,20 +46,15 @@ func (s *Server) channelNewPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.html(c, http.StatusOK, "channel_new", "Open a channel", channelForm{})
+	s.html(c, http.StatusOK, "channel_new", "Open a channel", videos.NewChannel{})
 }
 
 // channelNewSubmit opens the channel from the form.
 func (s *Server) channelNewSubmit(c *gin.Context) {
 	in := videos.NewChannel{Name: c.PostForm("name"), Handle: c.PostForm("handle"), Description: c.PostForm("description")}
 	if _, err := s.deps.Videos.OpenChannel(c, currentUser(c), in); err != nil {
-		status, _, msg, unexpected := classify(err)
-		if unexpected {
-			s.fail(c, err)
-			return
-		}
-		s.html(c, status, "channel_new", "Open a channel", channelForm{NewChannel: in, Error: msg})
+		s.formFailed(c, "channel_new", "Open a channel", in, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/studio?opened=1")
+	s.redirectFlash(c, "/studio", flash{Kind: flashNotice, Message: "Your channel is open. Upload your first video!"})
 }

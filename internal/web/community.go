@@ -1,63 +1,14 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/errs"
-	"github.com/ucc-video/ucc/internal/videos"
 )
-
-// ViewCounts gives the view counts to display (PostgreSQL totals plus views
-// still pending in Redis); views.Service implements it.
-type ViewCounts interface {
-	// Displayed returns the displayed count of each video id.
-	Displayed(ctx context.Context, ids []int64) (map[int64]int64, error)
-}
-
-// commentBodyLimit bounds a comment request body: 10,000 characters of
-// 4-byte UTF-8 with JSON escaping fit well within it.
-const commentBodyLimit = 128 << 10
-
-// communityRoutes registers the viewer-side pages and API (issue 4).
-func (s *Server) communityRoutes(e *gin.Engine, api *gin.RouterGroup) {
-	// Pages.
-	e.GET("/watch/:id", s.watchPage)
-	e.GET("/v/:id", func(c *gin.Context) {
-		c.Redirect(http.StatusMovedPermanently, "/watch/"+c.Param("id"))
-	})
-	e.POST("/watch/:id/comments", s.requireUser, s.watchCommentSubmit)
-	e.POST("/watch/:id/like", s.requireUser, s.watchLikeSubmit)
-	e.POST("/watch/:id/comment-settings", s.requireUser, s.watchCommentSettingsSubmit)
-	e.POST("/comments/:id/edit", s.requireUser, s.commentEditSubmit)
-	e.POST("/comments/:id/delete", s.requireUser, s.commentDeleteSubmit)
-	e.GET("/c/:handle", s.channelPage)
-	e.POST("/c/:handle/subscribe", s.requireUser, s.subscribeSubmit)
-	e.GET("/search", s.searchPage)
-	e.GET("/liked", s.requireUser, s.likedPage)
-	e.GET("/feed/subscriptions", s.requireUser, s.feedPage)
-
-	// JSON API.
-	api.GET("/videos", s.apiListVideos)
-	api.GET("/search", s.apiSearch)
-	api.GET("/videos/:id/comments", s.apiListComments)
-	api.POST("/videos/:id/comments", s.requireUser, s.apiPostComment)
-	api.PUT("/videos/:id/comment-settings", s.requireUser, s.apiCommentSettings)
-	api.PUT("/videos/:id/like", s.requireUser, s.apiLike)
-	api.GET("/comments/:id/replies", s.apiReplies)
-	api.PATCH("/comments/:id", s.requireUser, s.apiEditComment)
-	api.DELETE("/comments/:id", s.requireUser, s.apiDeleteComment)
-	api.GET("/channels/:id", s.apiChannel) // :id is the channel handle here
-	api.PUT("/channels/:id/subscription", s.requireUser, s.apiSubscribe(true))
-	api.DELETE("/channels/:id/subscription", s.requireUser, s.apiSubscribe(false))
-	api.GET("/me/liked", s.requireUser, s.apiLiked)
-	api.GET("/me/feed", s.requireUser, s.apiFeed)
-}
 
 // listParams reads ?cursor= and ?limit=.
 func listParams(c *gin.Context) (community.Cursor, int, error) {
@@ -74,42 +25,28 @@ func listParams(c *gin.Context) (community.Cursor, int, error) {
 	return cur, limit, nil
 }
 
-// showViews replaces PostgreSQL view totals with the displayed counts
-// (including views pending in Redis) when a ViewCounts is wired. A failure
-// keeps the PostgreSQL totals: a count a few seconds old beats no page.
-func (s *Server) showViews(ctx context.Context, vs []videos.Video) {
-	if s.deps.ViewCounts == nil || len(vs) == 0 {
-		return
-	}
-	ids := make([]int64, len(vs))
-	for i, v := range vs {
-		ids[i] = v.ID
-	}
-	m, err := s.deps.ViewCounts.Displayed(ctx, ids)
-	if err != nil {
-		s.log.WarnContext(ctx, "displayed view counts unavailable", "err", err)
-		return
-	}
-	for i := range vs {
-		if n, ok := m[vs[i].ID]; ok {
-			vs[i].Views = n
-		}
-	}
-}
+// videoPage fetches one page of a video list for a cursor and a page size.
+type videoPage func(cur community.Cursor, limit int) (community.VideoPage, error)
 
-func (s *Server) apiListVideos(c *gin.Context) {
+// apiVideoList answers a video list: {"videos", "next_cursor"}.
+func (s *Server) apiVideoList(c *gin.Context, fetch videoPage) {
 	cur, limit, err := listParams(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	p, err := s.deps.Community.List(c, community.Sort(c.DefaultQuery("sort", "recent")), cur, limit)
+	p, err := fetch(cur, limit)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, p.Videos)
 	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) apiListVideos(c *gin.Context) {
+	s.apiVideoList(c, func(cur community.Cursor, limit int) (community.VideoPage, error) {
+		return s.deps.Community.List(c, community.Sort(c.DefaultQuery("sort", "recent")), cur, limit)
+	})
 }
 
 func (s *Server) apiSearch(c *gin.Context) {
@@ -124,7 +61,6 @@ func (s *Server) apiSearch(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, p.Videos)
 	c.JSON(http.StatusOK, gin.H{"query": q, "videos": p.Videos, "next_cursor": p.Next})
 }
 
@@ -174,7 +110,7 @@ type commentRequest struct {
 
 func (s *Server) apiPostComment(c *gin.Context) {
 	var req commentRequest
-	if err := bindJSON(c, &req, commentBodyLimit); err != nil {
+	if err := bindJSON(c, &req); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -205,7 +141,7 @@ func (s *Server) apiEditComment(c *gin.Context) {
 		return
 	}
 	var req commentRequest
-	if err := bindJSON(c, &req, commentBodyLimit); err != nil {
+	if err := bindJSON(c, &req); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -238,7 +174,7 @@ func (s *Server) apiCommentSettings(c *gin.Context) {
 	var req struct {
 		Enabled *bool `json:"enabled"`
 	}
-	if err := bindJSON(c, &req, 1<<10); err != nil {
+	if err := bindJSON(c, &req); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -257,7 +193,7 @@ func (s *Server) apiLike(c *gin.Context) {
 	var req struct {
 		Value string `json:"value"`
 	}
-	if err := bindJSON(c, &req, 1<<10); err != nil {
+	if err := bindJSON(c, &req); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -280,7 +216,7 @@ func (s *Server) apiChannel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ch, err := s.deps.Community.Channel(c, c.Param("id"), currentUser(c))
+	ch, err := s.deps.Community.Channel(c, c.Param("handle"), currentUser(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -291,18 +227,14 @@ func (s *Server) apiChannel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, p.Videos)
 	c.JSON(http.StatusOK, gin.H{"channel": ch, "videos": p.Videos, "next_cursor": p.Next})
 }
 
+// apiSubscribe subscribes to (on) or unsubscribes from the channel with the
+// handle in the path.
 func (s *Server) apiSubscribe(on bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id, err := strconv.ParseInt(strings.TrimSpace(c.Param("id")), 10, 64)
-		if err != nil || id <= 0 {
-			s.fail(c, errs.New(errs.ErrNotFound, "channel_not_found", "no such channel (use the channel's numeric id)"))
-			return
-		}
-		st, err := s.deps.Community.Subscribe(c, currentUser(c), id, on)
+		st, err := s.deps.Community.Subscribe(c, currentUser(c), c.Param("handle"), on)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -312,31 +244,13 @@ func (s *Server) apiSubscribe(on bool) gin.HandlerFunc {
 }
 
 func (s *Server) apiLiked(c *gin.Context) {
-	cur, limit, err := listParams(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	p, err := s.deps.Community.Liked(c, currentUser(c), cur, limit)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.showViews(c, p.Videos)
-	c.JSON(http.StatusOK, p)
+	s.apiVideoList(c, func(cur community.Cursor, limit int) (community.VideoPage, error) {
+		return s.deps.Community.Liked(c, currentUser(c), cur, limit)
+	})
 }
 
 func (s *Server) apiFeed(c *gin.Context) {
-	cur, limit, err := listParams(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	p, err := s.deps.Community.Feed(c, currentUser(c), cur, limit)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.showViews(c, p.Videos)
-	c.JSON(http.StatusOK, p)
+	s.apiVideoList(c, func(cur community.Cursor, limit int) (community.VideoPage, error) {
+		return s.deps.Community.Feed(c, currentUser(c), cur, limit)
+	})
 }

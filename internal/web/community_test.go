@@ -30,7 +30,7 @@ func errCode(t *testing.T, r response) string {
 }
 
 func TestCommentsPostReplyEditDelete(t *testing.T) {
-	ts := newCommunityServer(t, nil, nil).start()
+	ts := newTestServer(t)
 	creatorTok, _, _, vid, pub := ts.creatorWithVideo("creator@example.com", "maker")
 	annTok, annID := ts.user("ann@example.com", accounts.RoleViewer)
 	bobTok, _ := ts.user("bob@example.com", accounts.RoleViewer)
@@ -124,7 +124,7 @@ func TestCommentsPostReplyEditDelete(t *testing.T) {
 }
 
 func TestCommentRules(t *testing.T) {
-	ts := newCommunityServer(t, nil, nil).start()
+	ts := newTestServer(t)
 	creatorTok, _, _, _, pub := ts.creatorWithVideo("creator@example.com", "maker")
 	annTok, _ := ts.user("ann@example.com", accounts.RoleViewer)
 	path := "/api/v1/videos/" + pub + "/comments"
@@ -158,7 +158,7 @@ func TestCommentRules(t *testing.T) {
 }
 
 func TestCommentRateLimit(t *testing.T) {
-	ts := newCommunityServer(t, &community.Config{CommentLimit: 3, CommentWindow: time.Minute}, nil).start()
+	ts := newTestServer(t, withCommunity(community.Config{CommentLimit: 3, CommentWindow: time.Minute}))
 	_, _, _, _, pub := ts.creatorWithVideo("creator@example.com", "maker")
 	annTok, _ := ts.user("ann@example.com", accounts.RoleViewer)
 	bobTok, _ := ts.user("bob@example.com", accounts.RoleViewer)
@@ -176,7 +176,7 @@ func TestCommentRateLimit(t *testing.T) {
 }
 
 func TestCommentPaginationAndSort(t *testing.T) {
-	ts := newCommunityServer(t, nil, nil).start()
+	ts := newTestServer(t)
 	_, _, _, vid, pub := ts.creatorWithVideo("creator@example.com", "maker")
 	_, annID := ts.user("ann@example.com", accounts.RoleViewer)
 	ctx := context.Background()
@@ -254,7 +254,7 @@ func TestCommentPaginationAndSort(t *testing.T) {
 }
 
 func TestScriptIsShownAsText(t *testing.T) {
-	ts := newCommunityServer(t, nil, nil).start()
+	ts := newTestServer(t)
 	tok, uid := ts.user("creator@example.com", accounts.RoleCreator)
 	ch := ts.seedChannel(uid, "xss", `<script>alert("chan")</script>`, `<img src=x onerror=alert(1)>`)
 	_, pub := ts.seedVideo(seedVideo{Channel: ch, Creator: uid, Title: `<script>alert("title")</script>`,
@@ -308,7 +308,7 @@ func TestLinkify(t *testing.T) {
 }
 
 func TestLikes(t *testing.T) {
-	ts := newCommunityServer(t, nil, nil).start()
+	ts := newTestServer(t)
 	_, _, _, vid, pub := ts.creatorWithVideo("creator@example.com", "maker")
 	annTok, _ := ts.user("ann@example.com", accounts.RoleViewer)
 	bobTok, _ := ts.user("bob@example.com", accounts.RoleViewer)
@@ -390,7 +390,7 @@ func TestLikes(t *testing.T) {
 }
 
 func TestSubscriptionsAndFeed(t *testing.T) {
-	ts := newCommunityServer(t, nil, nil).start()
+	ts := newTestServer(t)
 	creatorTok, creatorID := ts.user("creator@example.com", accounts.RoleCreator)
 	ch := ts.seedChannel(creatorID, "maker", "Maker", "")
 	otherCh := ts.seedChannel(ts.mustUserID("other@example.com"), "other", "Other", "")
@@ -403,7 +403,7 @@ func TestSubscriptionsAndFeed(t *testing.T) {
 	annTok, _ := ts.user("ann@example.com", accounts.RoleViewer)
 	bobTok, _ := ts.user("bob@example.com", accounts.RoleViewer)
 
-	sub := fmt.Sprintf("/api/v1/channels/%d/subscription", ch)
+	sub := "/api/v1/channels/maker/subscription"
 	var st community.SubscriptionState
 	for i, tc := range []struct {
 		method, tok string
@@ -421,7 +421,7 @@ func TestSubscriptionsAndFeed(t *testing.T) {
 	if errCode(t, r) != "own_channel" {
 		t.Fatal(string(r.Body))
 	}
-	wantStatus(t, ts.do("PUT", "/api/v1/channels/999999/subscription", nil, bearer(annTok)...), http.StatusNotFound)
+	wantStatus(t, ts.do("PUT", "/api/v1/channels/nosuchchannel/subscription", nil, bearer(annTok)...), http.StatusNotFound)
 	wantStatus(t, ts.do("PUT", sub, nil), http.StatusUnauthorized)
 
 	var chResp struct {
@@ -480,7 +480,7 @@ func (ts *testServer) mustUserID(email string) int64 {
 }
 
 func TestSearch(t *testing.T) {
-	ts := newCommunityServer(t, nil, nil).start()
+	ts := newTestServer(t)
 	_, uid := ts.user("creator@example.com", accounts.RoleCreator)
 	ch := ts.seedChannel(uid, "kitchen", "Grandma Kitchen", "")
 	_, cooking := ts.seedVideo(seedVideo{Channel: ch, Creator: uid, Title: "Cooking pasta at home", Description: "water, salt"})
@@ -550,7 +550,7 @@ func TestSearch(t *testing.T) {
 
 func TestRecentTrendingAndVisibility(t *testing.T) {
 	day := time.Date(2025, 3, 20, 15, 0, 0, 0, time.UTC)
-	ts := newCommunityServer(t, nil, func() time.Time { return day }).start()
+	ts := newTestServer(t, withClock(func() time.Time { return day }))
 	_, uid := ts.user("creator@example.com", accounts.RoleCreator)
 	ch := ts.seedChannel(uid, "maker", "Maker", "")
 	base := time.Now().Add(-100 * time.Hour)
@@ -622,7 +622,7 @@ func TestRecentTrendingAndVisibility(t *testing.T) {
 }
 
 func TestWatchPage(t *testing.T) {
-	ts := newCommunityServer(t, nil, nil).start()
+	ts := newTestServer(t)
 	ownerTok, uid := ts.user("creator@example.com", accounts.RoleCreator)
 	ch := ts.seedChannel(uid, "maker", "Maker", "")
 	_, pub := ts.seedVideo(seedVideo{Channel: ch, Creator: uid, Title: "Main", Description: "hello", Renditions: []int{360, 720, 1080}})
@@ -722,7 +722,7 @@ func TestWatchPage(t *testing.T) {
 }
 
 func TestWatchPageWithManyComments(t *testing.T) {
-	ts := newCommunityServer(t, nil, nil).start()
+	ts := newTestServer(t)
 	_, _, _, vid, pub := ts.creatorWithVideo("creator@example.com", "maker")
 	_, annID := ts.user("ann@example.com", accounts.RoleViewer)
 	seedComments(t, ts, vid, annID, 1000)
@@ -770,7 +770,7 @@ func seedComments(t testing.TB, ts *testServer, vid, uid int64, n int) {
 // TestWatchThreadShownOnce: opening a thread (?thread=ID) shows that comment
 // with all its replies once, above the other comments, not twice.
 func TestWatchThreadShownOnce(t *testing.T) {
-	ts := newCommunityServer(t, &community.Config{CommentLimit: 100, CommentWindow: time.Minute}, nil).start()
+	ts := newTestServer(t, withCommunity(community.Config{CommentLimit: 100, CommentWindow: time.Minute}))
 	_, _, _, _, pub := ts.creatorWithVideo("threads@example.com", "threads")
 	tok, _ := ts.user("talker@example.com", accounts.RoleViewer)
 	path := "/api/v1/videos/" + pub + "/comments"
@@ -800,7 +800,7 @@ func TestTrendingCached(t *testing.T) {
 	var now atomic.Int64
 	now.Store(time.Date(2025, 3, 20, 15, 0, 0, 0, time.UTC).UnixNano())
 	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
-	ts := newCommunityServer(t, &community.Config{CommentLimit: 10, CommentWindow: time.Minute, TrendingTTL: time.Minute}, clock).start()
+	ts := newTestServer(t, withCommunity(community.Config{CommentLimit: 10, CommentWindow: time.Minute, TrendingTTL: time.Minute}), withClock(clock))
 	_, uid := ts.user("trend@example.com", accounts.RoleCreator)
 	ch := ts.seedChannel(uid, "trender", "T", "")
 	a, pubA := ts.seedVideo(seedVideo{Channel: ch, Creator: uid, Title: "A"})

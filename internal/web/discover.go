@@ -32,14 +32,12 @@ func (s *Server) homeSections(c *gin.Context) (homeData, error) {
 			return d, err
 		}
 		d.Trending = t.Videos
-		s.showViews(c, d.Trending)
 	}
 	r, err := s.deps.Community.Recent(c, cur, community.DefaultLimit)
 	if err != nil {
 		return d, err
 	}
 	d.Recent = r.Videos
-	s.showViews(c, d.Recent)
 	if r.Next != "" {
 		d.NextURL = "/?cursor=" + url.QueryEscape(r.Next)
 	}
@@ -55,67 +53,52 @@ type listData struct {
 	NextURL string
 }
 
-func (s *Server) searchPage(c *gin.Context) {
-	q := community.NormalizeQuery(c.Query("q"))
+// videoListPage renders the videolist page d with the page fetch returns
+// for the request's cursor; next is the page's own URL up to the cursor
+// parameter ("/liked?"), for the link to the next page.
+func (s *Server) videoListPage(c *gin.Context, d listData, next string, fetch videoPage) {
 	cur, err := community.ParseCursor(c.Query("cursor"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	p, err := s.deps.Community.Search(c, q, cur, community.DefaultLimit)
+	p, err := fetch(cur, community.DefaultLimit)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, p.Videos)
-	d := listData{Heading: "Search", Query: q, Videos: p.Videos, Empty: "No videos match your search. Try other words."}
+	d.Videos = p.Videos
+	if p.Next != "" {
+		d.NextURL = next + "cursor=" + url.QueryEscape(p.Next)
+	}
+	s.htmlPage(c, http.StatusOK, "videolist", Page{Title: d.Heading, Data: d})
+}
+
+func (s *Server) searchPage(c *gin.Context) {
+	q := community.NormalizeQuery(c.Query("q"))
+	d := listData{Heading: "Search", Query: q, Empty: "No videos match your search. Try other words."}
 	if q != "" {
 		d.Heading = "Results for “" + q + "”"
 	} else {
 		d.Empty = "Type some words in the search box to find videos."
 	}
-	if p.Next != "" {
-		d.NextURL = "/search?q=" + url.QueryEscape(q) + "&cursor=" + url.QueryEscape(p.Next)
-	}
-	s.htmlPage(c, http.StatusOK, "videolist", Page{Title: d.Heading, Data: d})
+	s.videoListPage(c, d, "/search?q="+url.QueryEscape(q)+"&", func(cur community.Cursor, limit int) (community.VideoPage, error) {
+		return s.deps.Community.Search(c, q, cur, limit)
+	})
 }
 
 func (s *Server) likedPage(c *gin.Context) {
-	cur, err := community.ParseCursor(c.Query("cursor"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	p, err := s.deps.Community.Liked(c, currentUser(c), cur, community.DefaultLimit)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.showViews(c, p.Videos)
-	d := listData{Heading: "Liked videos", Videos: p.Videos, Empty: "Videos you like show up here."}
-	if p.Next != "" {
-		d.NextURL = "/liked?cursor=" + url.QueryEscape(p.Next)
-	}
-	s.htmlPage(c, http.StatusOK, "videolist", Page{Title: d.Heading, Data: d})
+	s.videoListPage(c, listData{Heading: "Liked videos", Empty: "Videos you like show up here."}, "/liked?",
+		func(cur community.Cursor, limit int) (community.VideoPage, error) {
+			return s.deps.Community.Liked(c, currentUser(c), cur, limit)
+		})
 }
 
 func (s *Server) feedPage(c *gin.Context) {
-	cur, err := community.ParseCursor(c.Query("cursor"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	p, err := s.deps.Community.Feed(c, currentUser(c), cur, community.DefaultLimit)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.showViews(c, p.Videos)
-	d := listData{Heading: "Subscriptions", Videos: p.Videos, Empty: "New videos from channels you subscribe to show up here."}
-	if p.Next != "" {
-		d.NextURL = "/feed/subscriptions?cursor=" + url.QueryEscape(p.Next)
-	}
-	s.htmlPage(c, http.StatusOK, "videolist", Page{Title: d.Heading, Data: d})
+	s.videoListPage(c, listData{Heading: "Subscriptions", Empty: "New videos from channels you subscribe to show up here."}, "/feed/subscriptions?",
+		func(cur community.Cursor, limit int) (community.VideoPage, error) {
+			return s.deps.Community.Feed(c, currentUser(c), cur, limit)
+		})
 }
 
 // channelData is what templates/pages/channel.html receives.
@@ -163,7 +146,6 @@ func (s *Server) channelPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, p.Videos)
 	d := channelData{Channel: ch, Sort: string(sort), Videos: p.Videos, IsOwner: u != nil && u.ID == ch.OwnerID,
 		Sub: s.subscribeButton(c, ch, c.Request.URL.RequestURI())}
 	if p.Next != "" {

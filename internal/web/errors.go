@@ -17,6 +17,21 @@ import (
 
 var errNoRoute = errs.New(errs.ErrNotFound, "not_found", "there is nothing at this address")
 
+// protocolError is a refusal of the HTTP exchange itself rather than of
+// what it asks a domain for: a body that arrived too slowly (408), a tus
+// client speaking another protocol version (412). The errs kinds have no
+// such statuses, so the error carries its own; classify reads it like any
+// other error.
+type protocolError struct {
+	status        int
+	code, message string
+}
+
+func (e *protocolError) Error() string { return e.message }
+
+// errBodyTimeout is a body that did not arrive within its deadline (408).
+var errBodyTimeout = &protocolError{http.StatusRequestTimeout, "request_timeout", "the request body arrived too slowly; send it again"}
+
 // apiError is the body of every JSON error: {"error": {"code", "message"}}.
 type apiError struct {
 	Error apiErrorBody `json:"error"`
@@ -35,27 +50,14 @@ func classify(err error) (status int, code, msg string, unexpected bool) {
 		code, msg = e.Code, e.Message
 	}
 	var maxErr *http.MaxBytesError
+	var pe *protocolError
 	switch {
 	case errors.As(err, &maxErr):
 		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"
-	case errors.Is(err, errBodyTimeout):
-		status, code, msg = http.StatusRequestTimeout, "request_timeout", "the request body arrived too slowly; send it again"
-	case errors.Is(err, errs.ErrInvalid):
-		status = http.StatusBadRequest
-	case errors.Is(err, errs.ErrNotFound):
-		status = http.StatusNotFound
-	case errors.Is(err, errs.ErrConflict):
-		status = http.StatusConflict
-	case errors.Is(err, errs.ErrUnauthorized):
-		status = http.StatusUnauthorized
-	case errors.Is(err, errs.ErrForbidden):
-		status = http.StatusForbidden
-	case errors.Is(err, errs.ErrRateLimited):
-		status = http.StatusTooManyRequests
-	case errors.Is(err, errs.ErrTooLarge):
-		status = http.StatusRequestEntityTooLarge
-	case errors.Is(err, errs.ErrUnsupported):
-		status = http.StatusUnsupportedMediaType
+	case errors.As(err, &pe):
+		status, code, msg = pe.status, pe.code, pe.message
+	case kindStatus(err) != 0:
+		status = kindStatus(err)
 	case errors.Is(err, errs.ErrUnavailable), isNetErr(err):
 		status = http.StatusServiceUnavailable
 		if code == "" {
@@ -71,6 +73,25 @@ func classify(err error) (status int, code, msg string, unexpected bool) {
 		msg = defaultMessage(status)
 	}
 	return status, code, msg, false
+}
+
+// kindStatus is the status of err's kind among the errs kinds a client
+// caused (0 for the others).
+func kindStatus(err error) int {
+	for _, k := range []struct {
+		kind   error
+		status int
+	}{
+		{errs.ErrInvalid, http.StatusBadRequest}, {errs.ErrNotFound, http.StatusNotFound},
+		{errs.ErrConflict, http.StatusConflict}, {errs.ErrUnauthorized, http.StatusUnauthorized},
+		{errs.ErrForbidden, http.StatusForbidden}, {errs.ErrRateLimited, http.StatusTooManyRequests},
+		{errs.ErrTooLarge, http.StatusRequestEntityTooLarge}, {errs.ErrUnsupported, http.StatusUnsupportedMediaType},
+	} {
+		if errors.Is(err, k.kind) {
+			return k.status
+		}
+	}
+	return 0
 }
 
 func isNetErr(err error) bool {
@@ -125,15 +146,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 	s.html(c, status, "error", "Error", gin.H{"Status": status, "Message": msg})
 }
 
-// bindJSON decodes a JSON body of at most limit bytes into v. The body must
-// be valid UTF-8 without NUL in its strings.
-func bindJSON(c *gin.Context, v any, limit int64) error {
-	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+// bindJSON decodes the JSON body into v; the route's body rule has already
+// bounded it (route.limit). The body must be valid UTF-8 without NUL in its
+// strings.
+func bindJSON(c *gin.Context, v any) error {
+	raw, err := io.ReadAll(c.Request.Body)
 	if err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return errs.New(errs.ErrTooLarge, "body_too_large", "the request body is larger than %d bytes", limit)
-		}
 		return errs.Invalid("unreadable_body", "the request body could not be read; send it again")
 	}
 	if err := checkJSONText(raw); err != nil {

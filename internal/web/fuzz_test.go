@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,20 +14,34 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/html"
 
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/views"
+	"github.com/ucc-video/ucc/static"
 	"github.com/ucc-video/ucc/templates"
 )
 
 // FuzzViewReportBody feeds arbitrary bodies to the view report's body
-// handling: it never panics, refuses with a person-readable ErrInvalid or
+// handling (the route's body rule from the route table, then the handler's
+// decoding): it never panics, refuses with a person-readable ErrInvalid or
 // ErrTooLarge (never anything that would be a 500), and what it accepts is
 // a trimmed, non-empty, valid UTF-8 token without NUL from a body within
 // the 4 KiB cap.
 func FuzzViewReportBody(f *testing.F) {
 	gin.SetMode(gin.ReleaseMode)
+	s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now,
+		deps: Deps{Registry: prometheus.NewRegistry(), Static: static.FS}}
+	var guard gin.HandlerFunc
+	for _, r := range s.routeTable() {
+		if r.method == http.MethodPost && r.path == "/api/v1/videos/:id/views" {
+			guard = s.guard(r.body)
+		}
+	}
+	if guard == nil {
+		f.Fatal("the route table has no view report route")
+	}
 	signer := views.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
 	tok := signer.Issue(7, "u:1", time.Unix(1_700_000_000, 0))
 	for _, s := range []string{`{"play_token":"` + tok + `"}`, `{"play_token":"  ` + tok + ` "}`, `{}`, `{"play_token":""}`, `{"play_token":5}`,
@@ -38,6 +54,13 @@ func FuzzViewReportBody(f *testing.F) {
 		c, _ := gin.CreateTestContext(w)
 		c.Request = httptest.NewRequest(http.MethodPost, "/api/v1/videos/abcdefghijk/views", bytes.NewReader(body))
 		c.Request.Header.Set("Content-Type", "application/json")
+		if guard(c); c.IsAborted() {
+			var e apiError
+			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error.Code == "" || e.Error.Message == "" || (w.Code != 400 && w.Code != 413) {
+				t.Fatalf("body %q: refused with %d %s, not a person-readable 400/413", body, w.Code, w.Body.Bytes())
+			}
+			return
+		}
 		token, err := readViewReport(c)
 		if err != nil {
 			var e *errs.Error
@@ -66,7 +89,7 @@ func FuzzViewReportBody(f *testing.F) {
 // input as text whose visible content is exactly the input, with no markup,
 // event handler or script URL of its own.
 func FuzzLinkify(f *testing.F) {
-	r, err := newRenderer(templates.FS)
+	r, err := newRenderer(templates.FS, time.Now)
 	if err != nil {
 		f.Fatal(err)
 	}

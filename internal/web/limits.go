@@ -36,14 +36,22 @@ const (
 	DefaultBodyReadTimeout = 30 * time.Second
 )
 
-// streamingRoutes read large bodies themselves, as streams, with their own
-// size caps; they get an idle cutoff (uploadIdleTimeout) instead of a
-// total deadline, so a long upload is never cut off while bytes flow.
-var streamingRoutes = map[string]bool{
-	"POST /api/v1/videos":               true, // simple upload
-	"PATCH /api/v1/uploads/:id":         true, // tus
-	"PUT /api/v1/videos/:id/thumbnail":  true,
-	"POST /studio/videos/:id/thumbnail": true,
+// bodyRule is a route's policy for its request body and its deadline, set
+// in the route table (route.limit, route.streamsBody, route.streamsAnswer).
+// The zero rule buffers a body of at most maxBodyBytes, read within the
+// body read timeout, and bounds the request's work by RequestTimeout.
+type bodyRule struct {
+	max        int64 // largest buffered body; 0 is maxBodyBytes
+	stream     bool  // the handler streams the body itself, with its own cap
+	longAnswer bool  // the answer streams: no request deadline
+}
+
+// maxBytes is the largest body the rule buffers.
+func (b bodyRule) maxBytes() int64 {
+	if b.max > 0 {
+		return b.max
+	}
+	return maxBodyBytes
 }
 
 // NewHTTPServer is the http.Server `ucc serve` runs h in: header size and
@@ -61,59 +69,78 @@ func NewHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// errBodyTimeout is a body that did not arrive within its deadline (408).
-var errBodyTimeout = errors.New("request body read timed out")
-
-// bodyGuard enforces the body rules before any handler runs. Outside the
-// upload routes it reads the whole body into memory, at most maxBodyBytes
-// (413) within the body read timeout (408), and refuses form fields that are
-// not valid UTF-8 or hold NUL (400), so every handler sees a complete,
-// bounded body and clean text. Upload routes get an idle read deadline.
-func (s *Server) bodyGuard() gin.HandlerFunc {
-	timeout := s.cfg.BodyReadTimeout
-	if timeout <= 0 {
-		timeout = DefaultBodyReadTimeout
+// guard applies rule before any other middleware or handler of a route
+// reads the request. A buffered body is read whole into memory, at most
+// rule.maxBytes (413) within the body read timeout (408), and form fields
+// that are not valid UTF-8 or hold NUL are refused (400), so every handler
+// sees a complete, bounded body and clean text; the request's work then
+// gets RequestTimeout unless its answer streams. A streamed body gets an
+// idle read deadline instead, and no request deadline.
+func (s *Server) guard(rule bodyRule) gin.HandlerFunc {
+	readTimeout := s.cfg.BodyReadTimeout
+	if readTimeout <= 0 {
+		readTimeout = DefaultBodyReadTimeout
 	}
+	deadline := s.cfg.RequestTimeout
+	if deadline <= 0 {
+		deadline = RequestTimeout
+	}
+	limit := rule.maxBytes()
 	return func(c *gin.Context) {
 		r := c.Request
-		if r.Body == nil || r.Body == http.NoBody {
-			c.Next()
-			return
-		}
-		rc := http.NewResponseController(c.Writer)
-		if streamingRoutes[r.Method+" "+c.FullPath()] {
-			r.Body = &deadlineReader{r: r.Body, rc: rc}
-			c.Next()
-			return
-		}
-		if r.ContentLength > maxBodyBytes {
-			s.refuseBody(c, errs.New(errs.ErrTooLarge, "body_too_large", "the request body is larger than %d bytes", maxBodyBytes))
-			return
-		}
-		_ = rc.SetReadDeadline(time.Now().Add(timeout))
-		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, maxBodyBytes))
-		_ = rc.SetReadDeadline(time.Time{})
-		if err != nil {
-			var maxErr *http.MaxBytesError
-			switch {
-			case errors.As(err, &maxErr):
-				err = errs.New(errs.ErrTooLarge, "body_too_large", "the request body is larger than %d bytes", maxBodyBytes)
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				err = errBodyTimeout
-			default:
-				err = errs.Invalid("unreadable_body", "the request body could not be read; send it again")
+		if rule.stream {
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = &deadlineReader{r: r.Body, rc: http.NewResponseController(c.Writer)}
 			}
-			s.refuseBody(c, err)
+			c.Next()
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		if err := checkFormText(r); err != nil {
-			s.fail(c, err)
+		if r.Body != nil && r.Body != http.NoBody && !s.bufferBody(c, readTimeout, limit) {
 			return
+		}
+		if !rule.longAnswer {
+			ctx, cancel := context.WithTimeout(r.Context(), deadline)
+			defer cancel()
+			c.Request = c.Request.WithContext(ctx)
 		}
 		c.Next()
 	}
+}
+
+// bufferBody reads the request body into memory (at most limit bytes,
+// within timeout) and checks its form fields; false when it answered with
+// the refusal.
+func (s *Server) bufferBody(c *gin.Context, timeout time.Duration, limit int64) bool {
+	r := c.Request
+	tooLarge := errs.New(errs.ErrTooLarge, "body_too_large", "the request body is larger than %d bytes", limit)
+	if r.ContentLength > limit {
+		s.refuseBody(c, tooLarge)
+		return false
+	}
+	rc := http.NewResponseController(c.Writer)
+	_ = rc.SetReadDeadline(time.Now().Add(timeout))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, limit))
+	_ = rc.SetReadDeadline(time.Time{})
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		switch {
+		case errors.As(err, &maxErr):
+			err = tooLarge
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			err = errBodyTimeout
+		default:
+			err = errs.Invalid("unreadable_body", "the request body could not be read; send it again")
+		}
+		s.refuseBody(c, err)
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	if err := checkFormText(r, limit); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
 }
 
 // refuseBody answers err for a body not (completely) read, and closes the
@@ -123,17 +150,16 @@ func (s *Server) refuseBody(c *gin.Context, err error) {
 	s.fail(c, err)
 }
 
-// checkFormText parses a form body (URL-encoded or multipart without files
-// bigger than the body cap) and refuses a field that is not valid UTF-8
-// text without NUL.
-func checkFormText(r *http.Request) error {
+// checkFormText parses a form body (URL-encoded or multipart of at most
+// limit bytes) and refuses a field that is not valid UTF-8 text without NUL.
+func checkFormText(r *http.Request, limit int64) error {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var err error
 	switch mt {
 	case "application/x-www-form-urlencoded":
 		err = r.ParseForm()
 	case "multipart/form-data":
-		err = r.ParseMultipartForm(maxBodyBytes)
+		err = r.ParseMultipartForm(limit)
 	default:
 		return nil
 	}
@@ -188,26 +214,3 @@ func checkJSONText(raw []byte) error {
 // and media downloads: a dependency that hangs mid-query then answers 503
 // (context.DeadlineExceeded) instead of holding the request forever.
 const RequestTimeout = 60 * time.Second
-
-// longRoutes are exempt from RequestTimeout: their bodies or answers may
-// stream for as long as bytes flow.
-var longRoutes = map[string]bool{"GET /media/*key": true}
-
-// requestDeadline puts RequestTimeout on the request's context.
-func (s *Server) requestDeadline() gin.HandlerFunc {
-	timeout := s.cfg.RequestTimeout
-	if timeout <= 0 {
-		timeout = RequestTimeout
-	}
-	return func(c *gin.Context) {
-		route := c.Request.Method + " " + c.FullPath()
-		if streamingRoutes[route] || longRoutes[route] {
-			c.Next()
-			return
-		}
-		ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
-		defer cancel()
-		c.Request = c.Request.WithContext(ctx)
-		c.Next()
-	}
-}

@@ -24,9 +24,7 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method"}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.requests, m.duration)
-	}
+	reg.MustRegister(m.requests, m.duration)
 	return m
 }
 
@@ -36,8 +34,5 @@ func (m *httpMetrics) observe(method, route string, status int, d time.Duration)
 }
 
 func (s *Server) metricsHandler() http.Handler {
-	if s.deps.Registry == nil {
-		return promhttp.Handler()
-	}
 	return promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{Registry: s.deps.Registry})
 }

@@ -206,7 +206,7 @@ func (s *Server) csrfProtect() gin.HandlerFunc {
 
 func (s *Server) setSessionCookie(c *gin.Context, tok string, expires time.Time) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", Expires: expires,
-		MaxAge: int(time.Until(expires).Seconds()), HttpOnly: true, Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode})
+		MaxAge: int(expires.Sub(s.now()).Seconds()), HttpOnly: true, Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode})
 }
 
 func (s *Server) clearSessionCookie(c *gin.Context) {

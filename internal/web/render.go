@@ -20,25 +20,28 @@ type renderer struct {
 	pages map[string]*template.Template
 }
 
-// templateFuncs are the helpers every template may call.
-var templateFuncs = template.FuncMap{
-	"timeago":  timeAgo,
-	"duration": formatDuration,
-	"count":    formatCount,
-	"plural": func(n int64, one, many string) string {
-		if n == 1 {
-			return one
-		}
-		return many
-	},
-	"add":     func(a, b int) int { return a + b },
-	"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"date":    func(t time.Time) string { return t.UTC().Format("Jan 2, 2006") },
-	"linkify": linkify,
+// templateFuncs are the helpers every template may call; now is the clock
+// "timeago" measures from.
+func templateFuncs(now func() time.Time) template.FuncMap {
+	return template.FuncMap{
+		"timeago":  func(t time.Time) string { return timeAgo(now().Sub(t)) },
+		"duration": formatDuration,
+		"count":    formatCount,
+		"plural": func(n int64, one, many string) string {
+			if n == 1 {
+				return one
+			}
+			return many
+		},
+		"add":     func(a, b int) int { return a + b },
+		"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"date":    func(t time.Time) string { return t.UTC().Format("Jan 2, 2006") },
+		"linkify": linkify,
+	}
 }
 
-func newRenderer(fsys fs.FS) (*renderer, error) {
-	base := template.New("").Funcs(templateFuncs)
+func newRenderer(fsys fs.FS, now func() time.Time) (*renderer, error) {
+	base := template.New("").Funcs(templateFuncs(now))
 	var err error
 	if base, err = base.ParseFS(fsys, "layout.html"); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
@@ -73,6 +76,10 @@ type Page struct {
 	BaseURL     string
 	Data        any
 	OG          map[string]string // extra Open Graph properties (og:image, og:video, ...)
+	// Flash is the message about the person's last form: set by a handler
+	// that shows a form again with its error, else taken from the flash
+	// cookie a form's redirect set.
+	Flash *flash
 }
 
 type userView struct {
@@ -100,6 +107,9 @@ func (s *Server) htmlPage(c *gin.Context, status int, page string, p Page) {
 		p.User = &userView{ID: u.ID, DisplayName: u.DisplayName, Role: string(u.Role),
 			IsCreator: u.Role == "creator" || u.Role == "admin", IsFinance: u.IsFinance()}
 	}
+	if p.Flash == nil {
+		p.Flash = s.takeFlash(c)
+	}
 	p.CSRF = s.csrfToken(c)
 	p.Path = c.Request.URL.Path
 	p.BaseURL = s.cfg.BaseURL
@@ -113,9 +123,8 @@ func (s *Server) htmlPage(c *gin.Context, status int, page string, p Page) {
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// timeAgo renders "3 days ago".
-func timeAgo(t time.Time) string {
-	d := time.Since(t)
+// timeAgo renders an age d as "3 days ago".
+func timeAgo(d time.Duration) string {
 	unit := func(n int64, name string) string {
 		if n == 1 {
 			return "1 " + name + " ago"

@@ -13,26 +13,14 @@ import (
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/revenue"
-	"github.com/ucc-video/ucc/storage/postgres"
 )
 
-func newRevenueServer(t *testing.T) *testServer {
-	t.Helper()
-	ts := newTestServer(t)
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	ts.deps.Revenue = revenue.NewService(postgres.NewRevenue(ts.db), func() time.Time { return now })
-	return ts.start()
-}
-
-func (ts *testServer) sql(q string, args ...any) {
-	ts.t.Helper()
-	if _, err := ts.db.Pool.Exec(context.Background(), q, args...); err != nil {
-		ts.t.Fatalf("%s: %v", q, err)
-	}
-}
+// revenueNow is the clock of the revenue tests: late in November 2026, so
+// October is the month just ended.
+func revenueNow() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
 
 func TestRevenueAuthorization(t *testing.T) {
-	ts := newRevenueServer(t)
+	ts := newTestServer(t, withClock(revenueNow))
 	viewer, _ := ts.user("viewer@example.com", accounts.RoleViewer)
 	creator, _ := ts.user("creator@example.com", accounts.RoleCreator)
 	fin, _ := ts.user("fin@example.com", accounts.RoleFinance)
@@ -76,7 +64,7 @@ func TestRevenueAuthorization(t *testing.T) {
 }
 
 func TestRevenueAPIFlowAndPages(t *testing.T) {
-	ts := newRevenueServer(t)
+	ts := newTestServer(t, withClock(revenueNow))
 	fin, _ := ts.user("fin@example.com", accounts.RoleFinance)
 	aTok, a := ts.user("a@example.com", accounts.RoleCreator)
 	bTok, b := ts.user("b@example.com", accounts.RoleCreator)
@@ -234,12 +222,12 @@ func TestRevenueAPIFlowAndPages(t *testing.T) {
 	wantStatus(t, r, http.StatusBadRequest)
 	r = ts.do("POST", "/finance/periods/2026-09/calculate", "", bearer(fin)...)
 	wantStatus(t, r, http.StatusSeeOther)
-	if loc := r.Header.Get("Location"); !strings.Contains(loc, "notice=Calculated") {
-		t.Fatalf("calculate redirect %s", loc)
+	if f := ts.flashOf(r); r.Header.Get("Location") != "/finance/periods/2026-09" || f == nil || f.Kind != flashNotice || !strings.HasPrefix(f.Message, "Calculated") {
+		t.Fatalf("calculate redirect %s with flash %+v", r.Header.Get("Location"), f)
 	}
 	r = ts.do("POST", "/finance/periods/2026-10/calculate", "", bearer(fin)...)
-	if loc := r.Header.Get("Location"); !strings.Contains(loc, "error=") {
-		t.Fatalf("calculating an approved period should report an error: %s", loc)
+	if f := ts.flashOf(r); f == nil || f.Kind != flashError {
+		t.Fatalf("calculating an approved period should report an error: %s with flash %+v", r.Header.Get("Location"), f)
 	}
 	r = ts.do("GET", "/finance", nil, bearer(fin)...)
 	if !strings.Contains(string(r.Body), `href="/finance/periods/2026-09"`) {

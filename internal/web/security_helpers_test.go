@@ -7,66 +7,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"testing"
-	"time"
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/community"
-	"github.com/ucc-video/ucc/internal/revenue"
-	"github.com/ucc-video/ucc/internal/testenv"
-	"github.com/ucc-video/ucc/internal/uploads"
-	"github.com/ucc-video/ucc/internal/videos"
-	"github.com/ucc-video/ucc/storage/fs"
-	"github.com/ucc-video/ucc/storage/postgres"
-	uccredis "github.com/ucc-video/ucc/storage/redis"
-	"github.com/ucc-video/ucc/storage/redis/redistest"
 )
-
-// fullServer is a test server with every feature wired as `ucc serve` does
-// (fs storage): accounts, videos (creator side), community, tus uploads,
-// view counting and revenue, so that route enumerations see every route.
-type fullServer struct {
-	*testServer
-	store   *fs.Store
-	dataDir string
-	videos  *videos.Service
-	fin     *recordingFinisher
-}
-
-func newFullServer(t *testing.T, tweak func(*testServer)) *fullServer {
-	t.Helper()
-	ff, fp := testenv.FFmpeg(t)
-	ts := newTestServer(t)
-	fsrv := &fullServer{testServer: ts, dataDir: t.TempDir()}
-	st, err := fs.New(fsrv.dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsrv.store = st
-	vstore := postgres.NewVideos(ts.db)
-	fsrv.videos = videos.NewService(vstore, videos.NewMedia(st, time.Hour), time.Now).EnableCreator(videos.CreatorConfig{
-		Store: vstore, Objects: st, MaxUploadBytes: 50 << 20, TranscodeTimeout: time.Minute,
-		FFmpeg: ff, FFprobe: fp, Preset: "ultrafast", TempDir: t.TempDir(), Log: ts.deps.Log})
-	ts.deps.Videos = fsrv.videos
-	rdb, prefix := redistest.Client(t)
-	ts.deps.Community = community.NewService(postgres.NewCommunity(ts.db), fsrv.videos,
-		uccredis.NewLimiter(rdb, prefix, "comment"), community.Config{CommentLimit: 1000, CommentWindow: time.Minute}, time.Now)
-	mp, err := st.Multipart()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsrv.fin = &recordingFinisher{objs: st, videos: fsrv.videos}
-	ts.deps.Uploads = uploads.NewService(postgres.NewUploads(ts.db), mp, st, fsrv.fin,
-		uploads.Config{MaxBytes: 1 << 30, Log: ts.deps.Log}, time.Now)
-	ts.withViews(rdb, prefix)
-	ts.deps.ViewCounts = ts.deps.Views
-	ts.deps.Revenue = revenue.NewService(postgres.NewRevenue(ts.db), time.Now)
-	if tweak != nil {
-		tweak(ts)
-	}
-	ts.start()
-	return fsrv
-}
 
 // session starts a browser session for the user and returns the Cookie
 // header value and the session's CSRF token.
@@ -114,12 +58,6 @@ func routePath(pattern string, fx fixture) string {
 				v = fmt.Sprint(fx.commentID)
 			case "uploads":
 				v = fx.uploadID
-			case "channels":
-				if strings.HasPrefix(pattern, "/api/v1/channels/:id/subscription") {
-					v = fmt.Sprint(fx.channelID)
-				} else {
-					v = fx.handle
-				}
 			default: // videos, watch, v, studio/videos
 				v = fx.videoPub
 			}
@@ -152,7 +90,7 @@ func stateChanging(method string) bool {
 
 // seedWorld makes a creator with a channel, a public ready video with a
 // comment, a tus upload in progress and a revenue period, for route filling.
-func (f *fullServer) seedWorld() (fx fixture, creatorTok string, creatorID int64) {
+func (f *testServer) seedWorld() (fx fixture, creatorTok string, creatorID int64) {
 	f.t.Helper()
 	creatorTok, creatorID = f.user("world-creator@example.com", accounts.RoleCreator)
 	fx.handle = "worldchan"

@@ -7,12 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ucc-video/ucc/internal/accounts"
-	"github.com/ucc-video/ucc/storage/postgres"
-	uccredis "github.com/ucc-video/ucc/storage/redis"
-	"github.com/ucc-video/ucc/storage/redis/redistest"
 )
 
 // TestCSRFEveryStateChangingRoute enumerates the router's routes, so a new
@@ -23,7 +19,7 @@ import (
 // handler runs. The same requests from the site itself get through the
 // CSRF check (a control, so the test can fail).
 func TestCSRFEveryStateChangingRoute(t *testing.T) {
-	f := newFullServer(t, nil)
+	f := newTestServer(t, withRecordingFinisher())
 	fx, _, _ := f.seedWorld()
 	_, adminID := f.user("csrf-admin@example.com", accounts.RoleAdmin)
 	cookie, _ := f.session(adminID)
@@ -95,7 +91,7 @@ func isCSRFRefusal(r response) bool {
 // Path=/, and Secure exactly when the server runs under TLS.
 func TestCookieFlags(t *testing.T) {
 	for _, secure := range []bool{false, true} {
-		f := newFullServer(t, func(ts *testServer) { ts.cfg.CookieSecure = secure })
+		f := newTestServer(t, withRecordingFinisher(), withWeb(func(c *Config) { c.CookieSecure = secure }))
 		f.user("cookie@example.com", accounts.RoleViewer)
 		_, creator := f.user("cookie-creator@example.com", accounts.RoleCreator)
 		ch := f.seedChannel(creator, "cookiechan", "Cookie channel", "")
@@ -131,7 +127,7 @@ func TestCookieFlags(t *testing.T) {
 // the router), anonymously and signed in, plus a 404, a static file and
 // an error from the API, and checks the security headers on each answer.
 func TestSecurityHeadersOnEveryPage(t *testing.T) {
-	f := newFullServer(t, nil)
+	f := newTestServer(t, withRecordingFinisher())
 	fx, _, _ := f.seedWorld()
 	adminTok, _ := f.user("headers-admin@example.com", accounts.RoleAdmin)
 	paths := []string{"/no/such/page", "/static/css/app.css", "/static/js/app.js", "/api/v1/videos/nosuchvideo", "/watch/nosuchvideo"}
@@ -197,15 +193,14 @@ func checkSecurityHeaders(t *testing.T, what string, r response) {
 // clear 429 on the API and the form; X-Forwarded-For from an untrusted
 // client does not get around it; malformed attempts do not count.
 func TestSignupRateLimitPerIP(t *testing.T) {
-	ts := newTestServer(t)
-	rdb, prefix := redistest.Client(t)
 	acfg := accounts.DefaultConfig()
-	acfg.PasswordParams = accounts.FastPasswordParams
 	if acfg.SignupLimit != 10 {
 		t.Fatalf("default sign-up limit %d, want 10 an hour", acfg.SignupLimit)
 	}
-	ts.deps.Accounts = accounts.NewService(postgres.NewUsers(ts.db), uccredis.NewLimiter(rdb, prefix, "login"), acfg, time.Now)
-	ts.start()
+	ts := newTestServer(t, withAccounts(func(c *accounts.Config) {
+		*c = accounts.DefaultConfig()
+		c.PasswordParams = accounts.FastPasswordParams()
+	}))
 	for i := 0; i < 3; i++ {
 		r := ts.do("POST", "/api/v1/auth/signup", map[string]string{"email": "bad", "password": "password123"})
 		wantStatus(t, r, http.StatusBadRequest)
@@ -236,7 +231,7 @@ func TestSignupRateLimitPerIP(t *testing.T) {
 // TestLoginRateLimitPerAccountAndIP: failed log-ins are limited per account
 // and per client address, on the API and the form, with a clear message.
 func TestLoginRateLimitPerAccountAndIP(t *testing.T) {
-	ts := newTestServer(t).start()
+	ts := newTestServer(t)
 	ts.user("victim@example.com", accounts.RoleViewer)
 	// Per IP: failures spread over different accounts still add up (limit 5 in tests).
 	for i := 0; i < 5; i++ {

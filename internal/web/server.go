@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -45,20 +46,39 @@ type ReadyCheck struct {
 	Check func(context.Context) error
 }
 
-// Deps are the services the handlers call.
+// Deps are what the handlers call. Every field is required: New names the
+// first one missing.
 type Deps struct {
 	Log         *slog.Logger
+	Now         func() time.Time // the clock pages and cookies read
 	Accounts    *accounts.Service
 	Videos      *videos.Service
 	Community   *community.Service // lists, search, comments, likes, subscriptions
-	ViewCounts  ViewCounts         // displayed view counts (PostgreSQL + pending); nil: PostgreSQL totals only
 	Uploads     *uploads.Service   // resumable (tus) uploads
-	Revenue     *revenue.Service   // revenue sharing; nil leaves its routes out
+	Views       *views.Service     // view counting
+	Revenue     *revenue.Service   // revenue sharing
 	Registry    *prometheus.Registry
-	Views       *views.Service // view counting (nil: the view routes are not registered)
-	ReadyChecks []ReadyCheck
+	ReadyChecks []ReadyCheck // what /readyz asks (at least one)
 	Templates   fs.FS
 	Static      fs.FS
+}
+
+// missing names the first required field of d that is not set ("" when all are).
+func (d Deps) missing() string {
+	for _, f := range []struct {
+		name  string
+		unset bool
+	}{
+		{"Log", d.Log == nil}, {"Now", d.Now == nil}, {"Accounts", d.Accounts == nil}, {"Videos", d.Videos == nil},
+		{"Community", d.Community == nil}, {"Uploads", d.Uploads == nil}, {"Views", d.Views == nil},
+		{"Revenue", d.Revenue == nil}, {"Registry", d.Registry == nil}, {"ReadyChecks", len(d.ReadyChecks) == 0},
+		{"Templates", d.Templates == nil}, {"Static", d.Static == nil},
+	} {
+		if f.unset {
+			return f.name
+		}
+	}
+	return ""
 }
 
 // Server is the HTTP handler of UCC.
@@ -71,19 +91,21 @@ type Server struct {
 	metrics *httpMetrics
 	csrf    *http.CrossOriginProtection
 	now     func() time.Time
+	// authn and csrfCheck are the authentication and CSRF middleware every
+	// route runs after its body rule.
+	authn, csrfCheck gin.HandlerFunc
 }
 
-// New builds the server and its routes.
+// New builds the server and its routes, or says which dependency is missing.
 func New(cfg Config, deps Deps) (*Server, error) {
-	gin.SetMode(gin.ReleaseMode)
-	r, err := newRenderer(deps.Templates)
+	if name := deps.missing(); name != "" {
+		return nil, fmt.Errorf("web: Deps.%s is required", name)
+	}
+	r, err := newRenderer(deps.Templates, deps.Now)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Log, render: r, now: time.Now}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log, render: r, now: deps.Now}
 	s.metrics = newHTTPMetrics(deps.Registry)
 	s.csrf = http.NewCrossOriginProtection()
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
@@ -109,6 +131,3 @@ func New(cfg Config, deps Deps) (*Server, error) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
-
-// Engine exposes the gin engine so feature files can register routes.
-func (s *Server) Engine() *gin.Engine { return s.engine }

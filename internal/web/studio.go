@@ -14,7 +14,6 @@ type studioData struct {
 	Channel    *videos.Channel
 	Videos     []videos.Video
 	Processing bool
-	Notice     string
 }
 
 // studioPage lists the creator's videos with status, progress and failure reasons.
@@ -30,7 +29,6 @@ func (s *Server) studioPage(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		s.showViews(c, vs)
 		d.Videos = vs
 		for _, v := range vs {
 			if v.Status == videos.StatusProcessing || v.Status == videos.StatusUploading {
@@ -38,20 +36,12 @@ func (s *Server) studioPage(c *gin.Context) {
 			}
 		}
 	}
-	switch {
-	case c.Query("opened") != "":
-		d.Notice = "Your channel is open. Upload your first video!"
-	case c.Query("deleted") != "":
-		d.Notice = "The video was deleted."
-	}
 	s.html(c, http.StatusOK, "studio", "Studio", d)
 }
 
 // editData is what the video edit page shows.
 type editData struct {
-	Video  videos.Video
-	Error  string
-	Notice string
+	Video videos.Video
 }
 
 func (s *Server) ownVideo(c *gin.Context) (videos.Video, bool) {
@@ -72,14 +62,7 @@ func (s *Server) videoEditPage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d := editData{Video: v}
-	switch c.Query("saved") {
-	case "details":
-		d.Notice = "Saved."
-	case "thumbnail":
-		d.Notice = "Thumbnail replaced."
-	}
-	s.html(c, http.StatusOK, "video_edit", "Edit "+v.Title, d)
+	s.html(c, http.StatusOK, "video_edit", "Edit "+v.Title, editData{Video: v})
 }
 
 // videoEditSubmit saves the edit form.
@@ -92,7 +75,7 @@ func (s *Server) videoEditSubmit(c *gin.Context) {
 		s.editError(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/studio/videos/"+url.PathEscape(c.Param("id"))+"/edit?saved=details")
+	s.redirectFlash(c, "/studio/videos/"+url.PathEscape(c.Param("id"))+"/edit", flash{Kind: flashNotice, Message: "Saved."})
 }
 
 // videoThumbnailSubmit replaces the thumbnail from a multipart form.
@@ -105,7 +88,7 @@ func (s *Server) videoThumbnailSubmit(c *gin.Context) {
 		s.editError(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/studio/videos/"+url.PathEscape(c.Param("id"))+"/edit?saved=thumbnail")
+	s.redirectFlash(c, "/studio/videos/"+url.PathEscape(c.Param("id"))+"/edit", flash{Kind: flashNotice, Message: "Thumbnail replaced."})
 }
 
 // videoDeleteSubmit deletes the video.
@@ -114,17 +97,16 @@ func (s *Server) videoDeleteSubmit(c *gin.Context) {
 		s.editError(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/studio?deleted=1")
+	s.redirectFlash(c, "/studio", flash{Kind: flashNotice, Message: "The video was deleted."})
 }
 
 // editError re-renders the edit page with err, or the error page when the
 // video itself is not the creator's.
 func (s *Server) editError(c *gin.Context, err error) {
-	status, _, msg, unexpected := classify(err)
 	v, verr := s.deps.Videos.Get(c, c.Param("id"), currentUser(c))
-	if unexpected || verr != nil || !v.IsOwner(currentUser(c)) {
+	if verr != nil || !v.IsOwner(currentUser(c)) {
 		s.fail(c, err)
 		return
 	}
-	s.html(c, status, "video_edit", "Edit "+v.Title, editData{Video: v, Error: msg})
+	s.formFailed(c, "video_edit", "Edit "+v.Title, editData{Video: v}, err)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/uploads"
 )
@@ -17,24 +18,6 @@ import (
 // connection is dropped (every byte already stored stays stored).
 const uploadIdleTimeout = 2 * time.Minute
 
-// uploadRoutes registers the tus 1.0 endpoint and the upload page.
-func (s *Server) uploadRoutes(e *gin.Engine, api *gin.RouterGroup) {
-	if s.deps.Uploads == nil {
-		return
-	}
-	// Whoever has a channel may upload (the same rule as the simple upload):
-	// creation is refused without one (the finisher's preflight), and a
-	// session answers only its owner.
-	g := api.Group("/uploads", s.tusHeaders)
-	g.OPTIONS("", s.tusOptions)
-	g.OPTIONS("/:id", s.tusOptions)
-	g.POST("", s.requireUser, s.tusResumable, s.tusCreate)
-	g.HEAD("/:id", s.requireUser, s.tusResumable, s.tusHead)
-	g.PATCH("/:id", s.requireUser, s.tusResumable, s.tusPatch)
-	g.DELETE("/:id", s.requireUser, s.tusResumable, s.tusDelete)
-	e.GET("/upload", s.requireUser, s.uploadPage)
-}
-
 // tusHeaders sets the headers every tus answer carries.
 func (s *Server) tusHeaders(c *gin.Context) {
 	c.Header("Tus-Resumable", uploads.TusVersion)
@@ -42,12 +25,15 @@ func (s *Server) tusHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// tusResumable refuses requests for another protocol version (412).
+// errTusVersion refuses a tus request for another protocol version (412).
+var errTusVersion = &protocolError{http.StatusPreconditionFailed, "tus_version",
+	"this endpoint speaks tus " + uploads.TusVersion + "; send the header Tus-Resumable: " + uploads.TusVersion}
+
+// tusResumable refuses requests for another protocol version.
 func (s *Server) tusResumable(c *gin.Context) {
 	if v := c.GetHeader("Tus-Resumable"); v != uploads.TusVersion {
 		c.Header("Tus-Version", uploads.TusVersion)
-		c.AbortWithStatusJSON(http.StatusPreconditionFailed, apiError{apiErrorBody{Code: "tus_version",
-			Message: "this endpoint speaks tus " + uploads.TusVersion + "; send the header Tus-Resumable: " + uploads.TusVersion}})
+		s.fail(c, errTusVersion)
 	}
 }
 
@@ -185,17 +171,15 @@ func (d *deadlineReader) Close() error {
 
 // uploadPage is the creator's upload form (a tus client in static/js/upload.js).
 func (s *Server) uploadPage(c *gin.Context) {
-	if s.deps.Videos != nil {
-		if _, err := s.deps.Videos.ChannelOf(c, currentUser(c)); errors.Is(err, errs.ErrNotFound) {
-			c.Redirect(http.StatusSeeOther, "/channels/new?next=/upload")
-			return
-		} else if err != nil {
-			s.fail(c, err)
-			return
-		}
+	if _, err := s.deps.Videos.ChannelOf(c, currentUser(c)); errors.Is(err, errs.ErrNotFound) {
+		c.Redirect(http.StatusSeeOther, "/channels/new?next=/upload")
+		return
+	} else if err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.htmlPage(c, http.StatusOK, "upload", Page{Title: "Upload a video", Data: gin.H{
 		"MaxBytes": s.deps.Uploads.MaxBytes(),
-		"MaxSize":  uploads.FormatBytes(s.deps.Uploads.MaxBytes()),
+		"MaxSize":  bytesize.Format(s.deps.Uploads.MaxBytes()),
 	}})
 }

@@ -7,30 +7,21 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/minio/minio-go/v7"
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/objects"
-	"github.com/ucc-video/ucc/internal/testenv"
 	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
-	"github.com/ucc-video/ucc/storage/fs"
-	"github.com/ucc-video/ucc/storage/postgres"
-	"github.com/ucc-video/ucc/storage/s3"
 )
 
 const mib = 1 << 20
@@ -45,7 +36,7 @@ type recordingFinisher struct {
 	objs   objects.Store
 	videos *videos.Service // the real preflight: a channel and quota left
 	mu     sync.Mutex
-	got    []uploads.Finished
+	got    []videos.FinishedUpload
 }
 
 // PreflightUpload applies the real rule (videos.Service.PreflightUpload).
@@ -53,123 +44,57 @@ func (f *recordingFinisher) PreflightUpload(ctx context.Context, creatorID int64
 	return f.videos.PreflightUpload(ctx, creatorID)
 }
 
-func (f *recordingFinisher) FinishUpload(ctx context.Context, in uploads.Finished) (string, error) {
+// CreateFromUpload accepts a file that starts with videoMagic.
+func (f *recordingFinisher) CreateFromUpload(ctx context.Context, in videos.FinishedUpload) (videos.Video, error) {
 	info, err := f.objs.Stat(ctx, in.ObjectKey)
 	if err != nil {
-		return "", err
+		return videos.Video{}, err
 	}
 	if info.Size != in.Size {
-		return "", fmt.Errorf("object has %d bytes, finisher told %d", info.Size, in.Size)
+		return videos.Video{}, fmt.Errorf("object has %d bytes, finisher told %d", info.Size, in.Size)
 	}
 	rc, _, err := f.objs.Get(ctx, in.ObjectKey, 0, int64(len(videoMagic)))
 	if err != nil {
-		return "", err
+		return videos.Video{}, err
 	}
 	head, _ := io.ReadAll(rc)
 	rc.Close()
 	if !bytes.Equal(head, videoMagic) {
-		return "", errs.New(errs.ErrUnsupported, "not_a_video", "this file is not a video we can read")
+		return videos.Video{}, errs.New(errs.ErrUnsupported, "not_a_video", "this file is not a video we can read")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.got = append(f.got, in)
-	return fmt.Sprintf("vid%08d", len(f.got)), nil
+	return videos.Video{PublicID: fmt.Sprintf("vid%08d", len(f.got))}, nil
 }
 
-func (f *recordingFinisher) calls() []uploads.Finished {
+func (f *recordingFinisher) calls() []videos.FinishedUpload {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]uploads.Finished(nil), f.got...)
+	return append([]videos.FinishedUpload(nil), f.got...)
 }
 
-// clock is an injectable time source.
-type clock struct{ t atomic.Int64 }
-
-func (c *clock) now() time.Time      { return time.Unix(0, c.t.Load()) }
-func (c *clock) add(d time.Duration) { c.t.Add(int64(d)) }
-func newClock() *clock               { c := &clock{}; c.t.Store(time.Now().UnixNano()); return c }
-
-// uploadEnv is a test server with the upload service on one storage driver.
-type uploadEnv struct {
-	*testServer
-	driver   string
-	objs     objects.Store
-	svc      *uploads.Service
-	fin      *recordingFinisher
-	clock    *clock
-	open     func() []string // keys/ids of multipart uploads still holding parts
-	patchEnd chan struct{}   // a value each time a PATCH handler returns
-}
-
+// uploadOpts are the limits of an upload test.
 type uploadOpts struct {
 	max, quota int64
 }
 
-func newUploadEnv(t *testing.T, driver string, o uploadOpts) *uploadEnv {
-	t.Helper()
-	env := &uploadEnv{testServer: newTestServer(t), driver: driver, clock: newClock(), patchEnd: make(chan struct{}, 16)}
-	var parts uploads.Parts
-	switch driver {
-	case "fs":
-		st, err := fs.New(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		mp, err := st.Multipart()
-		if err != nil {
-			t.Fatal(err)
-		}
-		env.objs, parts = st, mp
-		env.open = func() []string {
-			ids, err := mp.OpenUploads()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return ids
-		}
-	case "s3":
-		st := newS3Store(t)
-		mp := st.Multipart()
-		env.objs, parts = st, mp
-		env.open = func() []string {
-			keys, err := mp.OpenUploads(context.Background(), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return keys
-		}
-	}
+// uploadRig is the rig for tus tests: a recording finisher, the PATCH
+// signal, and the limits of o (max defaults to 1 GiB).
+func uploadRig(o uploadOpts) []rigOption {
 	if o.max == 0 {
 		o.max = 1 << 30
 	}
-	vstore := postgres.NewVideos(env.db)
-	vsvc := videos.NewService(vstore, videos.NewMedia(env.objs, time.Hour), time.Now).EnableCreator(
-		videos.CreatorConfig{Store: vstore, Objects: env.objs, MaxUploadBytes: o.max, Log: env.deps.Log})
-	env.deps.Videos = vsvc
-	env.fin = &recordingFinisher{objs: env.objs, videos: vsvc}
-	env.svc = uploads.NewService(postgres.NewUploads(env.db), parts, env.objs, env.fin,
-		uploads.Config{MaxBytes: o.max, QuotaBytes: o.quota, Log: env.deps.Log}, env.clock.now)
-	env.deps.Uploads = env.svc
-	s, err := New(env.cfg, env.deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.srv = s
-	env.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.ServeHTTP(w, r)
-		if r.Method == http.MethodPatch {
-			env.patchEnd <- struct{}{}
-		}
-	}))
-	t.Cleanup(env.http.Close)
-	return env
+	return []rigOption{withRecordingFinisher(), withPatchSignal(),
+		withVideos(func(c *videos.Config) { c.MaxUploadBytes = o.max }),
+		withUploads(func(c *uploads.Config) { c.MaxBytes, c.QuotaBytes = o.max, o.quota })}
 }
 
-// user signs up a user; creators and admins also get a channel, which
+// uploader signs up a user; creators and admins also get a channel, which
 // uploading needs.
-func (env *uploadEnv) user(email string, role accounts.Role) (string, int64) {
+func (env *testServer) uploader(email string, role accounts.Role) (string, int64) {
 	env.t.Helper()
-	tok, id := env.testServer.user(email, role)
+	tok, id := env.user(email, role)
 	if role == accounts.RoleCreator || role == accounts.RoleAdmin {
 		handle := strings.NewReplacer("@", "-", ".", "-").Replace(email)
 		if len(handle) > 30 {
@@ -182,42 +107,10 @@ func (env *uploadEnv) user(email string, role accounts.Role) (string, int64) {
 	return tok, id
 }
 
-// newS3Store returns an s3 store on a fresh bucket, removed (with any
-// incomplete uploads) when the test ends.
-func newS3Store(t *testing.T) *s3.Store {
-	t.Helper()
-	srv := testenv.S3Server(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	bucket := "ucc-tus-" + hex.EncodeToString(b[:])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := s3.New(ctx, s3.Config{Endpoint: srv.Endpoint, Region: srv.Region, Bucket: bucket,
-		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PathStyle: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		c := st.Core().Client
-		for oi := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
-			if oi.Err == nil {
-				_ = c.RemoveObject(ctx, bucket, oi.Key, minio.RemoveObjectOptions{})
-			}
-		}
-		if err := c.RemoveBucketWithOptions(ctx, bucket, minio.RemoveBucketOptions{ForceDelete: true}); err != nil {
-			t.Errorf("cleanup: removing bucket %s: %v", bucket, err)
-		}
-	})
-	return st
-}
-
 // forDrivers runs fn against the fs and the s3 driver.
-func forDrivers(t *testing.T, o uploadOpts, fn func(t *testing.T, env *uploadEnv)) {
-	for _, d := range []string{"fs", "s3"} {
-		t.Run(d, func(t *testing.T) { fn(t, newUploadEnv(t, d, o)) })
-	}
+func forDrivers(t *testing.T, o uploadOpts, fn func(t *testing.T, env *testServer)) {
+	t.Run("fs", func(t *testing.T) { fn(t, newTestServer(t, uploadRig(o)...)) })
+	t.Run("s3", func(t *testing.T) { fn(t, newTestServer(t, append(uploadRig(o), withS3())...)) })
 }
 
 // tus returns tus request headers for tok plus extra pairs.
@@ -244,7 +137,7 @@ func sample(t *testing.T, n int) []byte {
 }
 
 // create starts an upload of length bytes and returns its path.
-func (env *uploadEnv) create(tok string, length int, md string) string {
+func (env *testServer) create(tok string, length int, md string) string {
 	env.t.Helper()
 	r := env.do("POST", "/api/v1/uploads", nil, tus(tok, "Upload-Length", strconv.Itoa(length), "Upload-Metadata", md)...)
 	wantStatus(env.t, r, http.StatusCreated)
@@ -256,7 +149,7 @@ func (env *uploadEnv) create(tok string, length int, md string) string {
 }
 
 // patch sends chunk at offset.
-func (env *uploadEnv) patch(tok, loc string, offset int, chunk []byte) response {
+func (env *testServer) patch(tok, loc string, offset int, chunk []byte) response {
 	env.t.Helper()
 	r := env.do("PATCH", loc, chunk, tus(tok, "Content-Type", "application/offset+octet-stream", "Upload-Offset", strconv.Itoa(offset))...)
 	<-env.patchEnd
@@ -265,7 +158,7 @@ func (env *uploadEnv) patch(tok, loc string, offset int, chunk []byte) response 
 
 // rawPatch is patch for concurrent use: it returns the status, or -1 when
 // the connection failed (it never stops the test from its goroutine).
-func (env *uploadEnv) rawPatch(tok, loc string, offset int, chunk []byte) int {
+func (env *testServer) rawPatch(tok, loc string, offset int, chunk []byte) int {
 	req, err := http.NewRequest("PATCH", env.http.URL+loc, bytes.NewReader(chunk))
 	if err != nil {
 		return -2
@@ -285,7 +178,7 @@ func (env *uploadEnv) rawPatch(tok, loc string, offset int, chunk []byte) int {
 }
 
 // head returns the server's offset for loc.
-func (env *uploadEnv) head(tok, loc string) int {
+func (env *testServer) head(tok, loc string) int {
 	env.t.Helper()
 	r := env.do("HEAD", loc, nil, tus(tok)...)
 	wantStatus(env.t, r, http.StatusOK)
@@ -300,7 +193,7 @@ func (env *uploadEnv) head(tok, loc string) int {
 }
 
 // wantObject checks that key holds exactly want.
-func (env *uploadEnv) wantObject(key string, want []byte) {
+func (env *testServer) wantObject(key string, want []byte) {
 	env.t.Helper()
 	rc, info, err := env.objs.Get(context.Background(), key, 0, -1)
 	if err != nil {
@@ -322,12 +215,12 @@ func (env *uploadEnv) wantObject(key string, want []byte) {
 
 // wantNoLeftovers checks that no tail object, open multipart upload or
 // session row is left.
-func (env *uploadEnv) wantNoLeftovers() {
+func (env *testServer) wantNoLeftovers() {
 	env.t.Helper()
 	if tails, err := env.objs.List(context.Background(), "uploads/"); err != nil || len(tails) != 0 {
 		env.t.Fatalf("tail objects left: %v %v", tails, err)
 	}
-	if open := env.open(); len(open) != 0 {
+	if open := env.openUploads(); len(open) != 0 {
 		env.t.Fatalf("multipart uploads left: %v", open)
 	}
 	var n int
@@ -337,7 +230,7 @@ func (env *uploadEnv) wantNoLeftovers() {
 }
 
 func TestTusOptionsAndAccess(t *testing.T) {
-	env := newUploadEnv(t, "fs", uploadOpts{max: 64 * mib})
+	env := newTestServer(t, uploadRig(uploadOpts{max: 64 * mib})...)
 	r := env.do("OPTIONS", "/api/v1/uploads", nil)
 	wantStatus(t, r, http.StatusNoContent)
 	if r.Header.Get("Tus-Version") != "1.0.0" || r.Header.Get("Tus-Max-Size") != strconv.Itoa(64*mib) ||
@@ -345,9 +238,9 @@ func TestTusOptionsAndAccess(t *testing.T) {
 		r.Header.Get("Tus-Resumable") != "1.0.0" {
 		t.Fatalf("OPTIONS headers: %v", r.Header)
 	}
-	viewer, _ := env.user("viewer@example.com", accounts.RoleViewer)
-	creator, _ := env.user("creator@example.com", accounts.RoleCreator)
-	other, _ := env.user("other@example.com", accounts.RoleCreator)
+	viewer, _ := env.uploader("viewer@example.com", accounts.RoleViewer)
+	creator, _ := env.uploader("creator@example.com", accounts.RoleCreator)
+	other, _ := env.uploader("other@example.com", accounts.RoleCreator)
 
 	wantStatus(t, env.do("POST", "/api/v1/uploads", nil, "Tus-Resumable", "1.0.0", "Upload-Length", "10"), http.StatusUnauthorized)
 	r = env.do("POST", "/api/v1/uploads", nil, tus(viewer, "Upload-Length", "10")...)
@@ -401,8 +294,8 @@ func TestTusOptionsAndAccess(t *testing.T) {
 }
 
 func TestTusUploadInChunks(t *testing.T) {
-	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
-		tok, uid := env.user("creator@example.com", accounts.RoleCreator)
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *testServer) {
+		tok, uid := env.uploader("creator@example.com", accounts.RoleCreator)
 		src := sample(t, 20*mib+123)
 		loc := env.create(tok, len(src), meta("title", "My trip", "description", "Day one", "visibility", "unlisted", "filename", "trip.mov"))
 		// Chunks: below S3's 5 MiB minimum (kept as a tail), a chunk that
@@ -462,7 +355,7 @@ func TestTusUploadInChunks(t *testing.T) {
 // dropPatch sends a PATCH declaring the whole of chunk but only sends the
 // first sent bytes, then closes the connection, and waits for the server's
 // handler to give up.
-func (env *uploadEnv) dropPatch(tok, loc string, offset int, chunk []byte, sent int) {
+func (env *testServer) dropPatch(tok, loc string, offset int, chunk []byte, sent int) {
 	env.t.Helper()
 	conn, err := net.Dial("tcp", env.http.Listener.Addr().String())
 	if err != nil {
@@ -486,8 +379,8 @@ func (env *uploadEnv) dropPatch(tok, loc string, offset int, chunk []byte, sent 
 }
 
 func TestTusResumeAfterDroppedConnection(t *testing.T) {
-	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
-		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *testServer) {
+		tok, _ := env.uploader("creator@example.com", accounts.RoleCreator)
 		src := sample(t, 18*mib+5)
 		loc := env.create(tok, len(src), meta("title", "Resumed"))
 		// 12 MiB declared, 10 MiB sent: the first 8 MiB part is stored, the
@@ -523,13 +416,13 @@ func TestTusResumeAfterDroppedConnection(t *testing.T) {
 }
 
 func TestTusTerminate(t *testing.T) {
-	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
-		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *testServer) {
+		tok, _ := env.uploader("creator@example.com", accounts.RoleCreator)
 		src := sample(t, 12*mib)
 		loc := env.create(tok, len(src), "")
 		wantStatus(t, env.patch(tok, loc, 0, src[:10*mib]), http.StatusNoContent) // a part and a tail
-		if len(env.open()) != 1 {
-			t.Fatalf("open uploads before DELETE: %v", env.open())
+		if len(env.openUploads()) != 1 {
+			t.Fatalf("open uploads before DELETE: %v", env.openUploads())
 		}
 		wantStatus(t, env.do("DELETE", loc, nil, tus(tok)...), http.StatusNoContent)
 		env.wantNoLeftovers()
@@ -545,8 +438,8 @@ func TestTusTerminate(t *testing.T) {
 }
 
 func TestTusRejectedFile(t *testing.T) {
-	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
-		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *testServer) {
+		tok, _ := env.uploader("creator@example.com", accounts.RoleCreator)
 		src := sample(t, 9*mib)
 		copy(src, "NOTAVIDEO")
 		loc := env.create(tok, len(src), meta("filename", "notes.mp4"))
@@ -563,8 +456,8 @@ func TestTusRejectedFile(t *testing.T) {
 }
 
 func TestTusQuota(t *testing.T) {
-	env := newUploadEnv(t, "fs", uploadOpts{quota: 30 * mib})
-	tok, uid := env.user("creator@example.com", accounts.RoleCreator)
+	env := newTestServer(t, uploadRig(uploadOpts{quota: 30 * mib})...)
+	tok, uid := env.uploader("creator@example.com", accounts.RoleCreator)
 	ctx := context.Background()
 	// 8 MiB already stored in one of the creator's videos.
 	var ch int64
@@ -581,7 +474,7 @@ func TestTusQuota(t *testing.T) {
 		t.Fatalf("quota body: %s", r.Body)
 	}
 	// Another creator has their own quota.
-	other, _ := env.user("other@example.com", accounts.RoleCreator)
+	other, _ := env.uploader("other@example.com", accounts.RoleCreator)
 	env.create(other, 20*mib, "")
 	// Cancelling the open upload frees its share.
 	wantStatus(t, env.do("DELETE", first, nil, tus(tok)...), http.StatusNoContent)
@@ -589,8 +482,8 @@ func TestTusQuota(t *testing.T) {
 }
 
 func TestTusExpiry(t *testing.T) {
-	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
-		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *testServer) {
+		tok, _ := env.uploader("creator@example.com", accounts.RoleCreator)
 		src := sample(t, 16*mib)
 		old := env.create(tok, len(src), "")
 		wantStatus(t, env.patch(tok, old, 0, src[:10*mib]), http.StatusNoContent)
@@ -598,11 +491,11 @@ func TestTusExpiry(t *testing.T) {
 		fresh := env.create(tok, len(src), "")
 		wantStatus(t, env.patch(tok, fresh, 0, src[:2*mib]), http.StatusNoContent)
 
-		w := &uploads.ExpireWorker{Service: env.svc}
+		w := &uploads.ExpireWorker{Service: env.deps.Uploads}
 		if err := w.Work(context.Background(), nil); err != nil {
 			t.Fatal(err)
 		}
-		if env.head(tok, old) != 10*mib || len(env.open()) != 2 {
+		if env.head(tok, old) != 10*mib || len(env.openUploads()) != 2 {
 			t.Fatal("the expiry job removed a session before its time")
 		}
 		env.clock.add(90 * time.Minute) // old is now 24.5 h old, fresh 1.5 h
@@ -615,8 +508,8 @@ func TestTusExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantStatus(t, env.do("HEAD", old, nil, tus(tok)...), http.StatusNotFound)
-		if env.head(tok, fresh) != 2*mib || len(env.open()) != 1 {
-			t.Fatalf("fresh session touched; open = %v", env.open())
+		if env.head(tok, fresh) != 2*mib || len(env.openUploads()) != 1 {
+			t.Fatalf("fresh session touched; open = %v", env.openUploads())
 		}
 		env.clock.add(24 * time.Hour)
 		if err := w.Work(context.Background(), nil); err != nil {
@@ -627,8 +520,8 @@ func TestTusExpiry(t *testing.T) {
 }
 
 func TestTusConcurrentPatches(t *testing.T) {
-	forDrivers(t, uploadOpts{}, func(t *testing.T, env *uploadEnv) {
-		tok, _ := env.user("creator@example.com", accounts.RoleCreator)
+	forDrivers(t, uploadOpts{}, func(t *testing.T, env *testServer) {
+		tok, _ := env.uploader("creator@example.com", accounts.RoleCreator)
 		src := sample(t, 16*mib)
 		loc := env.create(tok, len(src), "")
 		var wg sync.WaitGroup
@@ -657,9 +550,9 @@ func TestTusConcurrentPatches(t *testing.T) {
 }
 
 func TestUploadPage(t *testing.T) {
-	env := newUploadEnv(t, "fs", uploadOpts{max: 2 << 30})
-	creator, _ := env.user("creator@example.com", accounts.RoleCreator)
-	viewer, _ := env.user("viewer@example.com", accounts.RoleViewer)
+	env := newTestServer(t, uploadRig(uploadOpts{max: 2 << 30})...)
+	creator, _ := env.uploader("creator@example.com", accounts.RoleCreator)
+	viewer, _ := env.uploader("viewer@example.com", accounts.RoleViewer)
 	r := env.do("GET", "/upload", nil, bearer(creator)...)
 	wantStatus(t, r, http.StatusOK)
 	for _, want := range []string{`src="/static/js/upload.js"`, `data-endpoint="/api/v1/uploads"`, `data-max-bytes="2147483648"`,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -11,34 +12,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/videos"
 )
-
-// videoRoutes registers channels, uploads, creator management, the studio
-// pages and /media (fs driver playback).
-func (s *Server) videoRoutes(e *gin.Engine, api *gin.RouterGroup) {
-	if s.deps.Videos == nil {
-		return
-	}
-	api.POST("/channels", s.requireUser, s.apiCreateChannel)
-	api.GET("/me/channel", s.requireUser, s.apiMyChannel)
-	api.GET("/me/videos", s.requireUser, s.apiMyVideos)
-	api.POST("/videos", s.requireUser, s.apiUploadVideo)
-	api.GET("/videos/:id", s.apiGetVideo)
-	api.PATCH("/videos/:id", s.requireUser, s.apiPatchVideo)
-	api.PUT("/videos/:id/thumbnail", s.requireUser, s.apiPutThumbnail)
-	api.DELETE("/videos/:id", s.requireUser, s.apiDeleteVideo)
-
-	e.GET(strings.TrimSuffix(videos.MediaPrefix, "/")+"/*key", s.serveMedia)
-	e.GET("/channels/new", s.requireUser, s.channelNewPage)
-	e.POST("/channels/new", s.requireUser, s.channelNewSubmit)
-	e.GET("/studio", s.requireUser, s.studioPage)
-	e.GET("/studio/videos/:id/edit", s.requireUser, s.videoEditPage)
-	e.POST("/studio/videos/:id/edit", s.requireUser, s.videoEditSubmit)
-	e.POST("/studio/videos/:id/thumbnail", s.requireUser, s.videoThumbnailSubmit)
-	e.POST("/studio/videos/:id/delete", s.requireUser, s.videoDeleteSubmit)
-}
 
 // maxFieldBytes caps each non-file field of an upload form.
 const maxFieldBytes = 64 << 10
@@ -80,7 +57,7 @@ func (s *Server) apiUploadVideo(c *gin.Context) {
 		switch part.FormName() {
 		case "file":
 			if err := up.Store(c, part); err != nil {
-				s.fail(c, uploadBodyError(err, up))
+				s.fail(c, tooLargeBody(err, up))
 				return
 			}
 		case "title", "description", "visibility":
@@ -123,7 +100,7 @@ func (s *Server) apiUploadVideo(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/api/v1/videos/"+v.PublicID)
-	c.JSON(http.StatusCreated, v)
+	c.JSON(http.StatusCreated, gin.H{"video": v})
 }
 
 // multipartBoundary checks the request is multipart/form-data.
@@ -135,16 +112,22 @@ func multipartBoundary(c *gin.Context) (string, error) {
 	return params["boundary"], nil
 }
 
-// uploadBodyError explains a failure while reading the request body.
+// uploadBodyError explains a failure of the multipart reader (the framing,
+// or the client's stream under it): the body cap passed, or the upload
+// interrupted or malformed.
 func uploadBodyError(err error, up *videos.Upload) error {
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &maxErr):
-		return up.TooLarge()
-	case errors.Is(err, errs.ErrTooLarge), errors.Is(err, errs.ErrInvalid), errors.Is(err, errs.ErrUnavailable):
+	if err = tooLargeBody(err, up); errors.Is(err, errs.ErrTooLarge) || errors.Is(err, errs.ErrInvalid) {
 		return err
-	case errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "multipart"):
-		return errs.Invalid("upload_interrupted", "the upload was interrupted or the multipart body is malformed; nothing was saved")
+	}
+	return fmt.Errorf("%w: %w", videos.ErrInterrupted, err)
+}
+
+// tooLargeBody turns a read past the request's body cap into the upload's
+// size error (file_too_large or quota_exceeded); other errors pass as they are.
+func tooLargeBody(err error, up *videos.Upload) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return up.TooLarge()
 	}
 	return err
 }
@@ -159,17 +142,14 @@ func (s *Server) apiGetVideo(c *gin.Context) {
 	if v.Renditions == nil {
 		v.Renditions = []videos.Rendition{}
 	}
-	one := []videos.Video{v}
-	s.showViews(c, one)
-	v = one[0]
 	c.Header("Cache-Control", "private, no-store")
-	c.JSON(http.StatusOK, v)
+	c.JSON(http.StatusOK, gin.H{"video": v})
 }
 
 // apiPatchVideo edits title, description, visibility, comments_enabled.
 func (s *Server) apiPatchVideo(c *gin.Context) {
 	var p videos.VideoPatch
-	if err := bindJSON(c, &p, 64<<10); err != nil {
+	if err := bindJSON(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -178,7 +158,7 @@ func (s *Server) apiPatchVideo(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	c.JSON(http.StatusOK, gin.H{"video": v})
 }
 
 // apiPutThumbnail replaces the thumbnail: the body is the image, or a
@@ -194,14 +174,14 @@ func (s *Server) apiPutThumbnail(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	c.JSON(http.StatusOK, gin.H{"video": v})
 }
 
 // thumbnailReader returns the image in the request body.
 func thumbnailReader(c *gin.Context) (io.Reader, error) {
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, videos.MaxThumbnailBytes+64<<10)
 	if c.Request.ContentLength > videos.MaxThumbnailBytes+64<<10 {
-		return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", videos.FormatBytes(videos.MaxThumbnailBytes))
+		return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", bytesize.Format(videos.MaxThumbnailBytes))
 	}
 	mt, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if mt != "multipart/form-data" {
@@ -213,7 +193,7 @@ func thumbnailReader(c *gin.Context) (io.Reader, error) {
 		if err != nil {
 			var maxErr *http.MaxBytesError
 			if errors.As(err, &maxErr) {
-				return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", videos.FormatBytes(videos.MaxThumbnailBytes))
+				return nil, errs.New(errs.ErrTooLarge, "thumbnail_too_large", "the thumbnail must be at most %s", bytesize.Format(videos.MaxThumbnailBytes))
 			}
 			return nil, errs.Invalid("missing_file", "the form has no image file")
 		}
@@ -239,7 +219,6 @@ func (s *Server) apiMyVideos(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, vs)
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"videos": vs})
 }

@@ -3,8 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
@@ -33,66 +30,14 @@ import (
 	"github.com/ucc-video/ucc/internal/objects"
 	"github.com/ucc-video/ucc/internal/testenv"
 	"github.com/ucc-video/ucc/internal/videos"
-	"github.com/ucc-video/ucc/storage/fs"
-	"github.com/ucc-video/ucc/storage/postgres"
-	"github.com/ucc-video/ucc/storage/s3"
 )
 
-// videoEnv is a test server with the videos service on real storage.
-type videoEnv struct {
-	*testServer
-	svc  *videos.Service
-	objs objects.Store
-	cfg  videos.CreatorConfig
-}
-
-// s3Store returns a store on a fresh MinIO bucket, removed after the test.
-func s3Store(t *testing.T) *s3.Store {
-	t.Helper()
-	srv := testenv.S3Server(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := s3.New(ctx, s3.Config{Endpoint: srv.Endpoint, Region: srv.Region, Bucket: "ucc-vtest-" + hex.EncodeToString(b[:]),
-		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PathStyle: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		c := st.Core().Client
-		for oi := range c.ListObjects(ctx, st.Bucket(), minio.ListObjectsOptions{Recursive: true}) {
-			_ = c.RemoveObject(ctx, st.Bucket(), oi.Key, minio.RemoveObjectOptions{})
-		}
-		_ = c.RemoveBucketWithOptions(ctx, st.Bucket(), minio.RemoveBucketOptions{ForceDelete: true})
-	})
-	return st
-}
-
-func newVideoEnv(t *testing.T, objs objects.Store, tweak func(*videos.CreatorConfig)) *videoEnv {
-	t.Helper()
-	ff, fp := testenv.FFmpeg(t)
-	ts := newTestServer(t)
-	vstore := postgres.NewVideos(ts.db)
-	cfg := videos.CreatorConfig{Store: vstore, Objects: objs, MaxUploadBytes: 50 << 20, QuotaBytes: 0,
-		TranscodeTimeout: 2 * time.Minute, FFmpeg: ff, FFprobe: fp, Preset: "ultrafast", TempDir: t.TempDir(),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if tweak != nil {
-		tweak(&cfg)
-	}
-	svc := videos.NewService(vstore, videos.NewMedia(objs, time.Hour), time.Now).EnableCreator(cfg)
-	ts.deps.Videos = svc
-	ts.start()
-	return &videoEnv{testServer: ts, svc: svc, objs: objs, cfg: cfg}
-}
-
 // creator signs up a user and opens their channel; returns the token.
-func (e *videoEnv) creator(handle string) (string, int64) {
-	e.t.Helper()
-	tok, id := e.user(handle+"@example.com", accounts.RoleViewer)
-	r := e.do("POST", "/api/v1/channels", map[string]string{"name": "Channel " + handle, "handle": handle}, bearer(tok)...)
-	wantStatus(e.t, r, http.StatusCreated)
+func (ts *testServer) creator(handle string) (string, int64) {
+	ts.t.Helper()
+	tok, id := ts.user(handle+"@example.com", accounts.RoleViewer)
+	r := ts.do("POST", "/api/v1/channels", map[string]string{"name": "Channel " + handle, "handle": handle}, bearer(tok)...)
+	wantStatus(ts.t, r, http.StatusCreated)
 	return tok, id
 }
 
@@ -125,7 +70,7 @@ func cat(parts ...[]string) []string {
 }
 
 // multipartBody builds an upload form; fields first, then the file.
-func multipartBody(t *testing.T, fields map[string]string, file []byte, fileName string) ([]byte, string) {
+func multipartBody(t testing.TB, fields map[string]string, file []byte, fileName string) ([]byte, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
@@ -145,49 +90,27 @@ func multipartBody(t *testing.T, fields map[string]string, file []byte, fileName
 	return buf.Bytes(), w.FormDataContentType()
 }
 
-func (e *videoEnv) upload(tok string, fields map[string]string, file []byte, name string) response {
+func (e *testServer) upload(tok string, fields map[string]string, file []byte, name string) response {
 	e.t.Helper()
 	body, ct := multipartBody(e.t, fields, file, name)
 	return e.do("POST", "/api/v1/videos", body, append(bearer(tok), "Content-Type", ct)...)
 }
 
 // work runs the transcoding job of the video directly, as River would.
-func (e *videoEnv) work(publicID string, attempt int) error {
+func (e *testServer) work(publicID string, attempt int) error {
 	e.t.Helper()
 	var id int64
 	if err := e.db.Pool.QueryRow(context.Background(), `SELECT id FROM videos WHERE public_id = $1`, publicID).Scan(&id); err != nil {
 		e.t.Fatal(err)
 	}
-	w := videos.NewTranscodeWorker(e.svc)
+	w := videos.NewTranscodeWorker(e.deps.Videos)
 	job := &river.Job[videos.TranscodeArgs]{JobRow: &rivertype.JobRow{Attempt: attempt, MaxAttempts: 5}, Args: videos.TranscodeArgs{VideoID: id}}
 	ctx, cancel := context.WithTimeout(context.Background(), w.Timeout(job))
 	defer cancel()
 	return w.Work(ctx, job)
 }
 
-func (e *videoEnv) keys(prefix string) []string {
-	e.t.Helper()
-	list, err := e.objs.List(context.Background(), prefix)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []string
-	for _, o := range list {
-		out = append(out, o.Key)
-	}
-	return out
-}
-
-func (e *videoEnv) count(sql string, args ...any) int {
-	e.t.Helper()
-	var n int
-	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		e.t.Fatal(err)
-	}
-	return n
-}
-
-func (e *videoEnv) getVideo(tok, id string) videos.Video {
+func (e *testServer) getVideo(tok, id string) videos.Video {
 	e.t.Helper()
 	var h []string
 	if tok != "" {
@@ -195,9 +118,7 @@ func (e *videoEnv) getVideo(tok, id string) videos.Video {
 	}
 	r := e.do("GET", "/api/v1/videos/"+id, nil, h...)
 	wantStatus(e.t, r, http.StatusOK)
-	var v videos.Video
-	r.JSON(e.t, &v)
-	return v
+	return videoOf(e.t, r)
 }
 
 type probed struct {
@@ -228,7 +149,7 @@ func ffprobeURL(t *testing.T, u string) probed {
 }
 
 func TestUploadProcessAndPlayS3(t *testing.T) {
-	env := newVideoEnv(t, s3Store(t), nil)
+	env := newTestServer(t, withS3())
 	tok, uid := env.creator("maker")
 	dir := t.TempDir()
 	x264 := []string{"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"}
@@ -260,8 +181,7 @@ func TestUploadProcessAndPlayS3(t *testing.T) {
 			}
 			r := env.upload(tok, map[string]string{"title": tc.name, "description": "d", "visibility": "unlisted"}, data, filepath.Base(tc.file))
 			wantStatus(t, r, http.StatusCreated)
-			var v videos.Video
-			r.JSON(t, &v)
+			v := videoOf(t, r)
 			if v.Status != videos.StatusProcessing || v.Title != tc.name || v.Visibility != videos.Unlisted || v.CreatorID != uid || v.Channel.Handle != "maker" {
 				t.Fatalf("created video = %+v", v)
 			}
@@ -325,6 +245,17 @@ func TestUploadProcessAndPlayS3(t *testing.T) {
 	}
 }
 
+// videoOf is the video in r's body: {"video": {...}}.
+func videoOf(t testing.TB, r response) videos.Video {
+	t.Helper()
+	var body struct{ Video *videos.Video }
+	r.JSON(t, &body)
+	if body.Video == nil {
+		t.Fatalf("%s %s: no \"video\" in %s", r.Request.Method, r.Request.URL.Path, r.Body)
+	}
+	return *body.Video
+}
+
 // errBody fails unless r has status and error code.
 func wantError(t *testing.T, r response, status int, code string) {
 	t.Helper()
@@ -340,10 +271,10 @@ func TestUploadRejectsBadInputS3(t *testing.T) {
 	dir := t.TempDir()
 	clip := gen(t, dir, "clip.mp4", cat(lavfiVideo("320x240", 2), lavfiAudio(2), []string{"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"})...)
 	good, _ := os.ReadFile(clip)
-	env := newVideoEnv(t, s3Store(t), func(c *videos.CreatorConfig) {
+	env := newTestServer(t, withS3(), withVideos(func(c *videos.Config) {
 		c.MaxUploadBytes = int64(len(good)) + 1000
 		c.QuotaBytes = int64(len(good)) + 500
-	})
+	}))
 	tok, _ := env.creator("rejects")
 	meta := map[string]string{"title": "t"}
 	// Corrupt: a real MP4 cut short (its index, at the end, is gone).
@@ -389,8 +320,7 @@ func TestUploadRejectsBadInputS3(t *testing.T) {
 	// Quota: the first upload fits, the second would pass it.
 	r := env.upload(tok, meta, good, "clip.mp4")
 	wantStatus(t, r, http.StatusCreated)
-	var v videos.Video
-	r.JSON(t, &v)
+	v := videoOf(t, r)
 	wantError(t, env.upload(tok, meta, good, "clip.mp4"), http.StatusRequestEntityTooLarge, "quota_exceeded")
 	if keys := env.keys(""); len(keys) != 1 || keys[0] != "videos/"+v.PublicID+"/original" {
 		t.Fatalf("objects after quota refusal: %v", keys)
@@ -413,19 +343,14 @@ func pngBytes(t *testing.T, w, h int) []byte {
 }
 
 func TestManageAndServeMediaFS(t *testing.T) {
-	st, err := fs.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := newVideoEnv(t, st, nil)
+	env := newTestServer(t)
 	tok, _ := env.creator("owner")
 	otherTok, _ := env.creator("other")
 	clip := gen(t, t.TempDir(), "clip.mkv", cat(lavfiVideo("320x240", 2), lavfiAudio(2), []string{"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"})...)
 	data, _ := os.ReadFile(clip)
 	r := env.upload(tok, map[string]string{"title": "Mine", "visibility": "public"}, data, "clip.mkv")
 	wantStatus(t, r, http.StatusCreated)
-	var v videos.Video
-	r.JSON(t, &v)
+	v := videoOf(t, r)
 	id := v.PublicID
 	// Not ready yet: only the owner sees it.
 	wantStatus(t, env.do("GET", "/api/v1/videos/"+id, nil), http.StatusNotFound)
@@ -455,7 +380,7 @@ func TestManageAndServeMediaFS(t *testing.T) {
 	wantError(t, env.do("PATCH", "/api/v1/videos/"+id, map[string]any{"title": "pwned"}, bearer(otherTok)...), http.StatusForbidden, "not_owner")
 	r = env.do("PATCH", "/api/v1/videos/"+id, map[string]any{"title": "Renamed", "visibility": "private", "comments_enabled": false}, bearer(tok)...)
 	wantStatus(t, r, http.StatusOK)
-	r.JSON(t, &v)
+	v = videoOf(t, r)
 	if v.Title != "Renamed" || v.Visibility != videos.Private || v.CommentsEnabled {
 		t.Fatalf("patched = %+v", v)
 	}
@@ -468,8 +393,7 @@ func TestManageAndServeMediaFS(t *testing.T) {
 	// Thumbnail: an image replaces it; anything else is refused.
 	r = env.do("PUT", "/api/v1/videos/"+id+"/thumbnail", pngBytes(t, 64, 36), append(bearer(tok), "Content-Type", "image/png")...)
 	wantStatus(t, r, http.StatusOK)
-	var withThumb videos.Video
-	r.JSON(t, &withThumb)
+	withThumb := videoOf(t, r)
 	if withThumb.ThumbnailURL == v.ThumbnailURL || !strings.HasSuffix(withThumb.ThumbnailURL, ".png") {
 		t.Fatalf("thumbnail url %q (was %q)", withThumb.ThumbnailURL, v.ThumbnailURL)
 	}
@@ -521,11 +445,8 @@ func TestManageAndServeMediaFS(t *testing.T) {
 }
 
 func TestProcessingFailureAndRerun(t *testing.T) {
-	st, err := fs.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := newVideoEnv(t, st, nil)
+	env := newTestServer(t)
+	st := env.fsStore
 	tok, _ := env.creator("failing")
 	clip := gen(t, t.TempDir(), "clip.mp4", cat(lavfiVideo("320x240", 2), []string{"-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"})...)
 	data, _ := os.ReadFile(clip)
@@ -533,8 +454,7 @@ func TestProcessingFailureAndRerun(t *testing.T) {
 	// A re-run after a crash overwrites the previous outputs.
 	r := env.upload(tok, map[string]string{"title": "again"}, data, "clip.mp4")
 	wantStatus(t, r, http.StatusCreated)
-	var v videos.Video
-	r.JSON(t, &v)
+	v := videoOf(t, r)
 	if err := env.work(v.PublicID, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -553,7 +473,7 @@ func TestProcessingFailureAndRerun(t *testing.T) {
 	// A file that probes but cannot be decoded fails permanently, with a reason and no outputs.
 	r = env.upload(tok, map[string]string{"title": "broken"}, data, "clip.mp4")
 	wantStatus(t, r, http.StatusCreated)
-	r.JSON(t, &v)
+	v = videoOf(t, r)
 	path, _ := st.Path("videos/" + v.PublicID + "/original")
 	broken := append([]byte{}, data...)
 	for i := len(broken) / 3; i < len(broken); i++ { // keep the faststart index, wreck the frames
@@ -562,7 +482,7 @@ func TestProcessingFailureAndRerun(t *testing.T) {
 	if err := os.WriteFile(path, broken, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err = env.work(v.PublicID, 1)
+	err := env.work(v.PublicID, 1)
 	var cancel *river.JobCancelError
 	if !errors.As(err, &cancel) {
 		t.Fatalf("work on a broken file: %v, want a cancelled job", err)
@@ -583,15 +503,16 @@ func TestProcessingFailureAndRerun(t *testing.T) {
 }
 
 func TestChannels(t *testing.T) {
-	env := newVideoEnv(t, mustFS(t), nil)
+	env := newTestServer(t)
 	tok, id := env.user("ann@example.com", accounts.RoleViewer)
 	wantError(t, env.do("GET", "/api/v1/me/channel", nil, bearer(tok)...), http.StatusNotFound, "no_channel")
 	wantError(t, env.do("POST", "/api/v1/channels", map[string]string{"name": "Ann", "handle": "a b"}, bearer(tok)...), http.StatusBadRequest, "invalid_handle")
 	wantError(t, env.do("POST", "/api/v1/channels", map[string]string{"name": "", "handle": "ann"}, bearer(tok)...), http.StatusBadRequest, "invalid_name")
 	r := env.do("POST", "/api/v1/channels", map[string]string{"name": "Ann's films", "handle": "@Ann", "description": "short films"}, bearer(tok)...)
 	wantStatus(t, r, http.StatusCreated)
-	var ch videos.Channel
-	r.JSON(t, &ch)
+	var created struct{ Channel videos.Channel }
+	r.JSON(t, &created)
+	ch := created.Channel
 	if ch.Handle != "ann" || ch.Name != "Ann's films" || ch.OwnerID != id {
 		t.Fatalf("channel = %+v", ch)
 	}
@@ -624,29 +545,21 @@ func TestChannels(t *testing.T) {
 	}
 	r = env.do("POST", "/channels/new", "name=Page&handle=page-one", bearer(ptok)...)
 	wantStatus(t, r, http.StatusSeeOther)
+	opened := flashCookieOf(t, r)
 	wantStatus(t, env.do("GET", "/channels/new", nil, bearer(ptok)...), http.StatusSeeOther)
-	r = env.do("GET", "/studio?opened=1", nil, bearer(ptok)...)
+	r = env.do("GET", r.Header.Get("Location"), nil, append(bearer(ptok), "Cookie", flashCookie+"="+opened)...)
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(string(r.Body), "@page-one") {
+	if !strings.Contains(string(r.Body), "@page-one") || !strings.Contains(string(r.Body), "Your channel is open") {
 		t.Fatalf("studio: %s", r.Body)
 	}
 }
 
-func mustFS(t *testing.T) *fs.Store {
-	st, err := fs.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 func TestRiverClientRunsTranscode(t *testing.T) {
-	st := mustFS(t)
 	clip := gen(t, t.TempDir(), "clip.mp4", cat(lavfiVideo("320x240", 2), lavfiAudio(2), []string{"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"})...)
 	data, _ := os.ReadFile(clip)
-	env := newVideoEnv(t, st, func(c *videos.CreatorConfig) { c.QuotaBytes = int64(len(data)) })
+	env := newTestServer(t, withVideos(func(c *videos.Config) { c.QuotaBytes = int64(len(data)) }))
 	workers := river.NewWorkers()
-	river.AddWorker(workers, videos.NewTranscodeWorker(env.svc))
+	river.AddWorker(workers, videos.NewTranscodeWorker(env.deps.Videos))
 	client, err := river.NewClient(riverpgxv5.New(env.db.Pool), &river.Config{
 		Workers: workers, Queues: map[string]river.QueueConfig{videos.TranscodeQueue: {MaxWorkers: 1}},
 		FetchPollInterval: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -665,8 +578,7 @@ func TestRiverClientRunsTranscode(t *testing.T) {
 	tok, _ := env.creator("river")
 	r := env.upload(tok, map[string]string{"title": "via river"}, data, "clip.mp4")
 	wantStatus(t, r, http.StatusCreated)
-	var v videos.Video
-	r.JSON(t, &v)
+	v := videoOf(t, r)
 	select {
 	case ev := <-events:
 		if ev.Kind != river.EventKindJobCompleted {
@@ -683,26 +595,29 @@ func TestRiverClientRunsTranscode(t *testing.T) {
 }
 
 func TestSweepOrphans(t *testing.T) {
-	st := mustFS(t)
-	env := newVideoEnv(t, st, nil)
+	env := newTestServer(t)
+	st := env.fsStore
 	tok, _ := env.creator("sweeper")
 	clip := gen(t, t.TempDir(), "clip.mp4", cat(lavfiVideo("320x240", 1), []string{"-c:v", "libx264", "-preset", "ultrafast"})...)
 	data, _ := os.ReadFile(clip)
 	r := env.upload(tok, map[string]string{"title": "kept"}, data, "clip.mp4")
 	wantStatus(t, r, http.StatusCreated)
-	var v videos.Video
-	r.JSON(t, &v)
+	v := videoOf(t, r)
 	ctx := context.Background()
 	orphan := "videos/AAAAAAAAAAA/original" // stored, then the process died before the row was committed
 	if _, err := st.Put(ctx, orphan, strings.NewReader("bytes"), 5, objects.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Within the grace period nothing is touched (it may be an upload in flight).
-	if n, err := env.svc.SweepOrphans(ctx); err != nil || n != 0 {
+	if n, err := env.deps.Videos.SweepOrphans(ctx); err != nil || n != 0 {
 		t.Fatalf("early sweep deleted %d (%v)", n, err)
 	}
-	later := videos.NewService(postgres.NewVideos(env.db), videos.NewMedia(st, time.Hour),
-		func() time.Time { return time.Now().Add(videos.SweepGrace + time.Hour) }).EnableCreator(env.cfg)
+	laterCfg := env.videoCfg
+	laterCfg.Now = func() time.Time { return time.Now().Add(videos.SweepGrace + time.Hour) }
+	later, err := videos.NewService(laterCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if n, err := later.SweepOrphans(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep deleted %d (%v), want 1", n, err)
 	}

@@ -17,16 +17,6 @@ const (
 	viewerHeader = "X-UCC-Viewer"
 )
 
-// viewRoutes registers the view-counting API.
-func (s *Server) viewRoutes(api *gin.RouterGroup) {
-	if s.deps.Views == nil {
-		return
-	}
-	api.GET("/videos/:id/play", s.apiPlay)
-	api.POST("/videos/:id/views", s.apiReportView)
-	api.GET("/videos/:id/views", s.apiViewCount)
-}
-
 // viewer builds the views.Viewer of a request: the signed-in user, else
 // the anonymous id from the X-UCC-Viewer header or the ucc_vid cookie. With
 // mint, an anonymous request without a valid id gets a fresh one (set as
@@ -56,14 +46,11 @@ func (s *Server) viewer(c *gin.Context, mint bool) views.Viewer {
 	return v
 }
 
-// PlayGrant issues a play token for a page (the watch page embeds it in
+// playGrant issues a play token for a page (the watch page embeds it in
 // <video data-play-token data-min-watch> and loads /static/js/beacon.js).
-// It sets the viewer cookie for anonymous visitors. ok is false when views
-// are not wired or the video may not be played.
-func (s *Server) PlayGrant(c *gin.Context, publicID string) (g views.Grant, ok bool) {
-	if s.deps.Views == nil {
-		return g, false
-	}
+// It sets the viewer cookie for anonymous visitors. ok is false when the
+// video may not be played.
+func (s *Server) playGrant(c *gin.Context, publicID string) (g views.Grant, ok bool) {
 	g, err := s.deps.Views.Play(c, publicID, s.viewer(c, true))
 	return g, err == nil
 }
@@ -78,6 +65,9 @@ func (s *Server) apiPlay(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, g)
 }
+
+// viewReportBody caps a view report's body (route table): a play token in JSON.
+const viewReportBody = 4 << 10
 
 // viewReport is the body of POST /api/v1/videos/:id/views.
 type viewReport struct {
@@ -105,7 +95,7 @@ func (s *Server) apiReportView(c *gin.Context) {
 // 4 KiB of JSON).
 func readViewReport(c *gin.Context) (string, error) {
 	var body viewReport
-	if err := bindJSON(c, &body, 4<<10); err != nil {
+	if err := bindJSON(c, &body); err != nil {
 		return "", err
 	}
 	body.PlayToken = strings.TrimSpace(body.PlayToken)

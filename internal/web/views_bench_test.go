@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -15,15 +14,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ucc-video/ucc/internal/views"
-	"github.com/ucc-video/ucc/static"
-	"github.com/ucc-video/ucc/storage/postgres"
-	"github.com/ucc-video/ucc/storage/postgres/pgtest"
 	uccredis "github.com/ucc-video/ucc/storage/redis"
-	"github.com/ucc-video/ucc/storage/redis/redistest"
-	"github.com/ucc-video/ucc/templates"
 )
 
 // latencies collects per-request durations to report a p99.
@@ -92,29 +84,18 @@ func BenchmarkBareGin204(b *testing.B) {
 // viewer with a valid token, through the whole middleware stack, a
 // PostgreSQL lookup and the Redis script.
 func BenchmarkReportView(b *testing.B) {
-	db := pgtest.DB(b)
-	rdb, prefix := redistest.Client(b)
+	ts := newTestServer(b)
 	ctx := context.Background()
 	var vid int64
-	if err := db.Pool.QueryRow(ctx, `WITH u AS (INSERT INTO users (email, display_name, password_hash) VALUES ('c@example.com', 'C', 'x') RETURNING id),
+	if err := ts.db.Pool.QueryRow(ctx, `WITH u AS (INSERT INTO users (email, display_name, password_hash) VALUES ('c@example.com', 'C', 'x') RETURNING id),
 		c AS (INSERT INTO channels (owner_id, handle, name) SELECT id, 'bench', 'B' FROM u RETURNING id, owner_id)
 		INSERT INTO videos (public_id, channel_id, creator_id, title, status, duration_seconds)
 		SELECT 'benchvideo1', c.id, c.owner_id, 'B', 'ready', 600 FROM c RETURNING id`).Scan(&vid); err != nil {
 		b.Fatal(err)
 	}
-	store := postgres.NewViews(db)
-	counter := uccredis.NewViewCounter(rdb, prefix, time.Second)
-	secret := []byte("0123456789abcdef0123456789abcdef")
-	svc := views.NewService(views.Config{Secret: secret, DedupWindow: time.Hour}, store, counter, store, nil, time.Now)
-	s, err := New(Config{BaseURL: "http://ucc.test", SecretKey: secret}, Deps{
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Views: svc, Registry: prometheus.NewRegistry(),
-		Templates: templates.FS, Static: static.FS,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	counter := uccredis.NewViewCounter(ts.rdb, ts.prefix, time.Second)
+	srv := ts.http
+	svc := ts.deps.Views
 	signer := svc.Signer()
 	issued := time.Now().Add(-time.Minute)
 	var counted atomic.Int64

@@ -11,23 +11,9 @@ import (
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/views"
-	"github.com/ucc-video/ucc/storage/postgres"
-	uccredis "github.com/ucc-video/ucc/storage/redis"
-	"github.com/ucc-video/ucc/storage/redis/redistest"
 )
 
 const firefoxUA = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
-
-// withViews wires the view service (min watch 0 so reports count at once)
-// on rdb; it returns the service's flusher.
-func (ts *testServer) withViews(rdb goredis.UniversalClient, prefix string) *views.Flusher {
-	store := postgres.NewViews(ts.db)
-	counter := uccredis.NewViewCounter(rdb, prefix, 500*time.Millisecond)
-	m := views.NewMetrics(ts.deps.Registry)
-	ts.deps.Views = views.NewService(views.Config{Secret: ts.cfg.SecretKey, DedupWindow: time.Hour, IPHourlyCap: 0},
-		store, counter, store, m, time.Now)
-	return views.NewFlusher(counter, store, m, ts.deps.Log, time.Second, time.Now)
-}
 
 // readyVideo inserts a channel for owner and a ready public video; it returns the public id.
 func (ts *testServer) readyVideo(owner int64, visibility string) string {
@@ -49,9 +35,7 @@ func (ts *testServer) readyVideo(owner int64, visibility string) string {
 
 func TestViewAPI(t *testing.T) {
 	ts := newTestServer(t)
-	rdb, prefix := redistest.Client(t)
-	flusher := ts.withViews(rdb, prefix)
-	ts.start()
+	flusher := ts.flusher
 	_, creator := ts.user("creator@example.com", accounts.RoleCreator)
 	pub := ts.readyVideo(creator, "public")
 	ua := []string{"User-Agent", firefoxUA}
@@ -149,11 +133,9 @@ func TestViewAPI(t *testing.T) {
 }
 
 func TestViewAPIRedisDown(t *testing.T) {
-	ts := newTestServer(t)
 	dead := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { dead.Close() })
-	ts.withViews(dead, "x")
-	ts.start()
+	ts := newTestServer(t, withRedis(dead, "x"))
 	_, creator := ts.user("creator@example.com", accounts.RoleCreator)
 	pub := ts.readyVideo(creator, "public")
 	r := ts.do("GET", "/api/v1/videos/"+pub+"/play", nil, "User-Agent", firefoxUA)
@@ -182,11 +164,8 @@ func TestViewAPIRedisDown(t *testing.T) {
 // Redis) in the video JSON, the watch page and lists, and stays the same
 // after the flush moves it to PostgreSQL.
 func TestDisplayedCountEverywhere(t *testing.T) {
-	ts := newCommunityServer(t, nil, time.Now)
-	rdb, prefix := redistest.Client(t)
-	flusher := ts.withViews(rdb, prefix)
-	ts.deps.ViewCounts = ts.deps.Views
-	ts.start()
+	ts := newTestServer(t)
+	flusher := ts.flusher
 	_, creator := ts.user("dc@example.com", accounts.RoleCreator)
 	ch := ts.seedChannel(creator, "dchan", "D", "")
 	_, pub := ts.seedVideo(seedVideo{Channel: ch, Creator: creator, Title: "Counted", Views: 41, Renditions: []int{360}})
@@ -202,10 +181,10 @@ func TestDisplayedCountEverywhere(t *testing.T) {
 	}
 	check := func(when string) {
 		t.Helper()
-		var v struct{ Views int64 }
+		var v struct{ Video struct{ Views int64 } }
 		ts.do("GET", "/api/v1/videos/"+pub, nil).JSON(t, &v)
-		if v.Views != 42 {
-			t.Fatalf("%s: video JSON views = %d, want 42", when, v.Views)
+		if v.Video.Views != 42 {
+			t.Fatalf("%s: video JSON views = %d, want 42", when, v.Video.Views)
 		}
 		if page := ts.do("GET", "/watch/"+pub, nil); !strings.Contains(string(page.Body), `data-view-count="42"`) {
 			t.Fatalf("%s: watch page does not show 42 views", when)

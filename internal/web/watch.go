@@ -93,9 +93,6 @@ func (s *Server) watchPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	one := []videos.Video{v}
-	s.showViews(c, one)
-	v = one[0]
 	d := watchData{Video: v, IsOwner: v.IsOwner(u), CanModerate: v.IsOwner(u) || u.IsAdmin(), PageURL: "/watch/" + v.PublicID}
 	if d.Channel, err = s.deps.Community.ChannelByID(c, v.Channel.ID, u); err != nil {
 		s.fail(c, err)
@@ -141,10 +138,9 @@ func (s *Server) watchPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.showViews(c, d.More)
 
 	d.CSRF, d.SignedIn = s.csrfToken(c), u != nil
-	d.Play, d.HasPlay = s.PlayGrant(c, v.PublicID)
+	d.Play, d.HasPlay = s.playGrant(c, v.PublicID)
 	d.Sub = s.subscribeButton(c, d.Channel, d.PageURL)
 	d.CommentList = s.commentViews(c, &d, d.Comments.Comments)
 	if d.Thread != nil {
@@ -232,7 +228,6 @@ func backTo(c *gin.Context, fallback string) {
 }
 
 func (s *Server) watchCommentSubmit(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, commentBodyLimit)
 	var parent *int64
 	if p := c.PostForm("parent_id"); p != "" {
 		id, err := strconv.ParseInt(p, 10, 64)
@@ -278,7 +273,6 @@ func (s *Server) watchCommentSettingsSubmit(c *gin.Context) {
 }
 
 func (s *Server) commentEditSubmit(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, commentBodyLimit)
 	id, err := commentID(c)
 	if err != nil {
 		s.fail(c, err)
@@ -307,16 +301,10 @@ func (s *Server) commentDeleteSubmit(c *gin.Context) {
 }
 
 func (s *Server) subscribeSubmit(c *gin.Context) {
-	u := currentUser(c)
-	ch, err := s.deps.Community.Channel(c, c.Param("handle"), u)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	on := c.PostForm("action") != "unsubscribe"
-	if _, err := s.deps.Community.Subscribe(c, u, ch.ID, on); err != nil {
+	if _, err := s.deps.Community.Subscribe(c, currentUser(c), c.Param("handle"), on); err != nil {
 		s.fail(c, err)
 		return
 	}
-	backTo(c, "/c/"+url.PathEscape(ch.Handle))
+	backTo(c, "/c/"+url.PathEscape(c.Param("handle")))
 }

@@ -2,15 +2,19 @@ package web
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/ucc-video/ucc/internal/accounts"
 )
@@ -33,7 +37,7 @@ func xssName(tag string) string {
 // (so the check is real) but only as text — no raw <script>, no element or
 // event handler of the payload, no href/src/action that is a javascript: URL.
 func TestUserTextEscapedEverywhere(t *testing.T) {
-	f := newFullServer(t, nil)
+	f := newTestServer(t, withRecordingFinisher())
 	ctx := t.Context()
 
 	// A viewer and a creator who signed up with hostile display names.
@@ -67,7 +71,7 @@ func TestUserTextEscapedEverywhere(t *testing.T) {
 	r.JSON(t, &cm)
 	wantStatus(t, f.do("POST", "/api/v1/videos/"+pub+"/comments", map[string]any{"body": xssPayload("reply"), "parent_id": cm.Comment.ID}, bearer(viewer)...), http.StatusCreated)
 	wantStatus(t, f.do("PUT", "/api/v1/videos/"+pub+"/like", map[string]string{"value": "like"}, bearer(viewer)...), http.StatusOK)
-	wantStatus(t, f.do("PUT", fmt.Sprintf("/api/v1/channels/%d/subscription", channelID), nil, bearer(viewer)...), http.StatusOK)
+	wantStatus(t, f.do("PUT", "/api/v1/channels/xsschan/subscription", nil, bearer(viewer)...), http.StatusOK)
 
 	// Payout profile, then a period: calculated, approved, paid with a hostile reference, adjusted with a hostile reason.
 	wantStatus(t, f.do("PUT", "/api/v1/me/payout-profile", map[string]string{"legal_name": xssPayload("legalname"), "country": "DE",
@@ -132,7 +136,8 @@ func TestUserTextEscapedEverywhere(t *testing.T) {
 				if res.StatusCode != http.StatusSeeOther {
 					t.Fatalf("%s: %d, want a redirect: %.300s", p.name, res.StatusCode, res.Body)
 				}
-				res = f.do("GET", res.Header.Get("Location"), nil, p.auth...)
+				// As a browser does: with the flash cookie the redirect set.
+				res = f.do("GET", res.Header.Get("Location"), nil, append(p.auth, "Cookie", flashCookie+"="+flashCookieOf(t, res))...)
 			}
 		} else {
 			res = f.do("GET", p.path, nil, append([]string{"User-Agent", firefoxUA}, p.auth...)...)
@@ -249,22 +254,74 @@ func TestUnsafeMarkupDetector(t *testing.T) {
 	}
 }
 
-// TestSignedNotices: the notice a form's redirect carries is shown; the same
-// text altered, or made up without the server's signature, is not.
-func TestSignedNotices(t *testing.T) {
-	ts := newRevenueServer(t)
+// TestSignedFlash: the notice a form's redirect carries in the flash cookie
+// is shown on the next page, once; the same cookie altered, or kept past
+// its minute, shows nothing, and neither does a notice in the query string.
+func TestSignedFlash(t *testing.T) {
+	ts := newTestServer(t, withClock(revenueNow))
 	fin, _ := ts.user("notice-fin@example.com", accounts.RoleFinance)
 	wantStatus(t, ts.do("POST", "/api/v1/revenue/periods", map[string]any{"period": "2026-10", "revenue_minor": 100, "currency": "USD"}, bearer(fin)...), http.StatusCreated)
 	r := ts.do("POST", "/finance/periods/2026-10/calculate", "", bearer(fin)...)
 	wantStatus(t, r, http.StatusSeeOther)
-	loc := r.Header.Get("Location")
-	if page := ts.do("GET", loc, nil, bearer(fin)...); !strings.Contains(string(page.Body), "Calculated: E =") {
-		t.Fatalf("signed notice not shown on %s", loc)
+	loc, cookie := r.Header.Get("Location"), flashCookieOf(t, r)
+	if strings.Contains(loc, "?") || cookie == "" {
+		t.Fatalf("calculate redirects to %q with flash cookie %q", loc, cookie)
+	}
+	page := ts.do("GET", loc, nil, append(bearer(fin), "Cookie", flashCookie+"="+cookie)...)
+	if !strings.Contains(string(page.Body), "Calculated: E =") {
+		t.Fatalf("signed flash not shown on %s", loc)
+	}
+	if c := flashCookieOf(t, page); c != "" {
+		t.Fatalf("the page that showed the flash did not clear it (%q)", c)
+	}
+	if cleared := page.Header.Get("Set-Cookie"); !strings.Contains(cleared, flashCookie+"=;") || !strings.Contains(cleared, "Max-Age=0") {
+		t.Fatalf("flash cookie not cleared: %q", cleared)
+	}
+	// The same message made up or altered: not shown.
+	payload, mac, _ := strings.Cut(cookie, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(payload)
+	forged := strings.Replace(string(raw), "Calculated: E = ", "Call +1 555 0100 to confirm your bank details. E = ", 1)
+	for _, c := range []string{base64.RawURLEncoding.EncodeToString([]byte(forged)) + "." + mac, payload + ".x" + mac, payload} {
+		if page := ts.do("GET", loc, nil, append(bearer(fin), "Cookie", flashCookie+"="+c)...); strings.Contains(string(page.Body), "555 0100") || strings.Contains(string(page.Body), "Calculated: E =") {
+			t.Fatalf("an altered flash cookie %q is shown", c)
+		}
 	}
 	u, _ := url.Parse(loc)
 	v := u.Query()
 	v.Set("notice", "Calculated: E = 0. Call +1 555 0100 to confirm your bank details.")
 	if page := ts.do("GET", u.Path+"?"+v.Encode(), nil, bearer(fin)...); strings.Contains(string(page.Body), "555 0100") {
-		t.Fatal("an altered notice is shown")
+		t.Fatal("a notice in the query string is shown")
 	}
+	// A flash past its minute is not shown.
+	ts.clock.add(2 * flashTTL)
+	if page := ts.do("GET", loc, nil, append(bearer(fin), "Cookie", flashCookie+"="+cookie)...); strings.Contains(string(page.Body), "Calculated: E =") {
+		t.Fatal("an expired flash is shown")
+	}
+}
+
+// flashCookieOf is the value r sets the flash cookie to ("" when it sets
+// none, or clears it).
+func flashCookieOf(t testing.TB, r response) string {
+	t.Helper()
+	for _, line := range r.Header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		if c.Name == flashCookie && c.MaxAge > 0 {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// flashOf is the flash r's redirect carries, as the next page will read it.
+func (ts *testServer) flashOf(r response) *flash {
+	ts.t.Helper()
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = httptest.NewRequest(http.MethodGet, "/", nil)
+	if v := flashCookieOf(ts.t, r); v != "" {
+		c.Request.AddCookie(&http.Cookie{Name: flashCookie, Value: v})
+	}
+	return ts.srv.takeFlash(c)
 }

@@ -27,10 +27,14 @@
   var job = null; // the running upload: {url, xhr, cancelled, timer}
 
   // ----- small helpers -----
-  function fmtBytes(n) {
-    var units = ["bytes", "KB", "MB", "GB", "TB"], i = 0;
-    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-    return (i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)) + " " + units[i];
+  // formatBytes is internal/bytesize.Format: binary units (KiB, MiB, GiB),
+  // one decimal dropped when zero, so sizes here match the server's limits.
+  function formatBytes(n) {
+    n = Math.floor(n);
+    if (n < 1024) return n + " bytes";
+    var div = 1024, exp = 0;
+    for (var m = Math.floor(n / 1024); m >= 1024; m = Math.floor(m / 1024)) { div *= 1024; exp++; }
+    return (n / div).toFixed(1).replace(/\.0$/, "") + " " + "KMGTPE".charAt(exp) + "iB";
   }
   function fmtTime(sec) {
     if (!isFinite(sec) || sec < 0) return "";
@@ -110,9 +114,9 @@
       speed.bytes = done;
       speed.time = now;
     }
-    var parts = [pct.toFixed(1) + "%", fmtBytes(done) + " of " + fmtBytes(total)];
+    var parts = [pct.toFixed(1) + "%", formatBytes(done) + " of " + formatBytes(total)];
     if (speed.rate > 0) {
-      parts.push((speed.rate / 1e6).toFixed(1) + " MB/s");
+      parts.push(formatBytes(speed.rate) + "/s");
       var left = fmtTime((total - done) / speed.rate);
       if (left && done < total) parts.push(left + " left");
     }
@@ -231,12 +235,12 @@
     file = f;
     showError("");
     doneBox.hidden = true;
-    fileName.textContent = f.name + " — " + fmtBytes(f.size);
+    fileName.textContent = f.name + " — " + formatBytes(f.size);
     if (!title.value || title.value === prefilledTitle) {
       prefilledTitle = f.name.replace(/\.[^.]+$/, "").slice(0, 200);
       title.value = prefilledTitle;
     }
-    if (MAX_BYTES && f.size > MAX_BYTES) showError("This file is " + fmtBytes(f.size) + "; the largest upload allowed is " + MAX_SIZE + ".");
+    if (MAX_BYTES && f.size > MAX_BYTES) showError("This file is " + formatBytes(f.size) + "; the largest upload allowed is " + MAX_SIZE + ".");
   }
 
   input.addEventListener("change", function () { pick(input.files[0]); });
@@ -257,7 +261,7 @@
     doneBox.hidden = true;
     if (!file) { showError("Pick a video file first."); return; }
     if (file.size === 0) { showError("This file is empty (0 bytes)."); return; }
-    if (MAX_BYTES && file.size > MAX_BYTES) { showError("This file is " + fmtBytes(file.size) + "; the largest upload allowed is " + MAX_SIZE + "."); return; }
+    if (MAX_BYTES && file.size > MAX_BYTES) { showError("This file is " + formatBytes(file.size) + "; the largest upload allowed is " + MAX_SIZE + "."); return; }
     if (!title.value.trim()) { showError("Give the video a title."); title.focus(); return; }
     job = { url: null, xhr: null, cancelled: false, timer: null, wake: null };
     setBusy(true);

@@ -50,14 +50,14 @@
     });
   }
 
-  // Subscribe: PUT or DELETE /api/v1/channels/{id}/subscription.
-  document.querySelectorAll("form.subscribe[data-channel-id]").forEach(function (form) {
+  // Subscribe: PUT or DELETE /api/v1/channels/{handle}/subscription.
+  document.querySelectorAll("form.subscribe[data-channel-handle]").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
       if (!window.ucc) return;
       ev.preventDefault();
       var action = form.querySelector('input[name="action"]');
       var on = action.value === "subscribe";
-      window.ucc.fetch("/api/v1/channels/" + form.getAttribute("data-channel-id") + "/subscription", {
+      window.ucc.fetch("/api/v1/channels/" + encodeURIComponent(form.getAttribute("data-channel-handle")) + "/subscription", {
         method: on ? "PUT" : "DELETE"
       }).then(function (r) { return r.ok ? r.json() : Promise.reject(r); }).then(function (st) {
         var btn = form.querySelector("button");

@@ -24,19 +24,7 @@ func scanComment(row pgx.Row) (community.Comment, error) {
 }
 
 func collectComments(rows pgx.Rows, err error) ([]community.Comment, error) {
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []community.Comment
-	for rows.Next() {
-		c, err := scanComment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, mapErr(rows.Err())
+	return collect(rows, err, scanComment)
 }
 
 // Comments lists top-level comments of videoID (one query) and the first

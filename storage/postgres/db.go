@@ -66,6 +66,24 @@ func (db *DB) InTx(ctx context.Context, fn func(pgx.Tx) error) error {
 }
 
 // mapErr turns driver errors into the domain's error kinds.
+// collect scans every row of a query (rows and err as Query returns them)
+// with scan, mapping driver errors.
+func collect[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, mapErr(rows.Err())
+}
+
 func mapErr(err error) error {
 	if err == nil {
 		return nil

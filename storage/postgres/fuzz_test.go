@@ -12,9 +12,12 @@ import (
 	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/videos"
+	"github.com/ucc-video/ucc/internal/views"
 	"github.com/ucc-video/ucc/storage/fs"
 	"github.com/ucc-video/ucc/storage/postgres"
 	"github.com/ucc-video/ucc/storage/postgres/pgtest"
+	uccredis "github.com/ucc-video/ucc/storage/redis"
+	"github.com/ucc-video/ucc/storage/redis/redistest"
 )
 
 // fuzzCommunity is a migrated database with a few channels, videos, a
@@ -35,7 +38,14 @@ func newFuzzCommunity(f *testing.F) *fuzzCommunity {
 	if err != nil {
 		f.Fatal(err)
 	}
-	vs := videos.NewService(postgres.NewVideos(db), videos.NewMedia(st, time.Hour), time.Now)
+	rdb, prefix := redistest.Client(f)
+	vstore := postgres.NewViews(db)
+	counts := views.NewService(views.Config{Secret: []byte("0123456789abcdef0123456789abcdef")}, vstore,
+		uccredis.NewViewCounter(rdb, prefix, time.Second), vstore, nil, time.Now)
+	vs, err := videos.NewService(videos.Config{Store: postgres.NewVideos(db), Objects: st, Views: counts, MaxUploadBytes: 1 << 20})
+	if err != nil {
+		f.Fatal(err)
+	}
 	fc := &fuzzCommunity{store: postgres.NewCommunity(db)}
 	fc.svc = community.NewService(fc.store, vs, nil, community.DefaultConfig(), time.Now)
 	q := func(sql string, args ...any) int64 {

@@ -205,7 +205,7 @@ func TestRevenueUSDTiesThresholdAndCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 6 || strings.Join(recs[0], ",") != strings.Join(revenue.CSVColumns, ",") {
+	if len(recs) != 6 || strings.Join(recs[0], ",") != strings.Join(revenue.CSVColumns(), ",") {
 		t.Fatalf("csv: %q", recs)
 	}
 	col := map[string]int{}
@@ -398,10 +398,10 @@ func TestRevenueConcurrentCalculate(t *testing.T) {
 	// Hold the first run inside its transaction until the second has tried.
 	inside, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	e.store.BeforeCommit = func(context.Context) error {
+	postgres.SetBeforeCommit(e.store, func(context.Context) error {
 		once.Do(func() { close(inside); <-release })
 		return nil
-	}
+	})
 	var wg sync.WaitGroup
 	var firstErr error
 	wg.Add(1)
@@ -429,9 +429,9 @@ func TestRevenueConcurrentCalculate(t *testing.T) {
 	if n := e.count(`SELECT coalesce(sum(amount_minor), 0) FROM revenue_payouts`); n != 55000 {
 		t.Fatalf("payouts sum %d", n)
 	}
-	e.store.BeforeCommit = nil
+	postgres.SetBeforeCommit(e.store, nil)
 	// A failure inside the transaction leaves nothing behind.
-	e.store.BeforeCommit = func(context.Context) error { return errors.New("boom") }
+	postgres.SetBeforeCommit(e.store, func(context.Context) error { return errors.New("boom") })
 	e.exec(`INSERT INTO video_views_daily VALUES (999999, 999999, '2026-10-03', 5)`)
 	if _, err := e.svc.Calculate(e.ctx, e.fin, "2026-10"); err == nil {
 		t.Fatal("want the hook's error")

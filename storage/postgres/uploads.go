@@ -149,17 +149,5 @@ func (u *Uploads) Expired(ctx context.Context, now time.Time, limit int) ([]uplo
 		SELECT `+uploadCols+` FROM upload_sessions
 		WHERE expires_at <= $1 AND (finishing_until IS NULL OR finishing_until <= $1)
 		ORDER BY expires_at LIMIT $2`, now, limit)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []uploads.Session
-	for rows.Next() {
-		s, err := scanUpload(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, mapErr(rows.Err())
+	return collect(rows, err, scanUpload)
 }

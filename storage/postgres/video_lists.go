@@ -25,19 +25,7 @@ const listedVideo = ` v.status = 'ready' AND v.visibility = 'public' AND v.publi
 
 // collectVideos scans rows of videoCols.
 func collectVideos(rows pgx.Rows, err error) ([]videos.Video, error) {
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []videos.Video
-	for rows.Next() {
-		v, err := scanVideo(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, mapErr(rows.Err())
+	return collect(rows, err, scanVideo)
 }
 
 // keyset returns the (time, id) bound of a keyset cursor, or +infinity for the first page.

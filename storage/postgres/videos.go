@@ -3,10 +3,12 @@ package postgres
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/ucc-video/ucc/internal/videos"
 )
 
-// Videos implements videos.Store and videos.CreatorStore.
+// Videos implements videos.Store.
 type Videos struct {
 	db   *DB
 	jobs *jobSlot // enqueues transcoding jobs in the video's transaction
@@ -26,9 +28,7 @@ const videoCols = `v.id, v.public_id, v.title, v.description, v.visibility, v.st
 // videoFrom is the FROM clause matching videoCols.
 const videoFrom = ` FROM videos v JOIN channels c ON c.id = v.channel_id `
 
-type rowScanner interface{ Scan(dest ...any) error }
-
-func scanVideo(row rowScanner) (videos.Video, error) {
+func scanVideo(row pgx.Row) (videos.Video, error) {
 	var v videos.Video
 	err := row.Scan(&v.ID, &v.PublicID, &v.Title, &v.Description, &v.Visibility, &v.Status, &v.FailureReason,
 		&v.Progress, &v.DurationSeconds, &v.Width, &v.Height, &v.Views, &v.Likes, &v.Dislikes, &v.CommentCount,

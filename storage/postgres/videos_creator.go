@@ -15,8 +15,6 @@ import (
 	"github.com/ucc-video/ucc/internal/videos"
 )
 
-var _ videos.CreatorStore = (*Videos)(nil)
-
 // riverInserter enqueues River jobs inside a transaction.
 type riverInserter interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)

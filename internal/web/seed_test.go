@@ -3,41 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
-	"testing"
 	"time"
-
-	"github.com/ucc-video/ucc/internal/community"
-	"github.com/ucc-video/ucc/internal/videos"
-	"github.com/ucc-video/ucc/storage/fs"
-	"github.com/ucc-video/ucc/storage/postgres"
-	uccredis "github.com/ucc-video/ucc/storage/redis"
-	"github.com/ucc-video/ucc/storage/redis/redistest"
 )
-
-// newCommunityServer is a test server with the videos and community services
-// wired to the real PostgreSQL and Redis. cfg may be nil for the defaults.
-func newCommunityServer(t testing.TB, cfg *community.Config, now func() time.Time) *testServer {
-	t.Helper()
-	tt, ok := t.(*testing.T)
-	if !ok {
-		t.Fatal("newCommunityServer needs a *testing.T")
-	}
-	ts := newTestServer(tt)
-	st, err := fs.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb, prefix := redistest.Client(t)
-	vs := videos.NewService(postgres.NewVideos(ts.db), videos.NewMedia(st, time.Hour), now)
-	c := community.DefaultConfig()
-	if cfg != nil {
-		c = *cfg
-	}
-	ts.deps.Videos = vs
-	ts.deps.Community = community.NewService(postgres.NewCommunity(ts.db), vs,
-		uccredis.NewLimiter(rdb, prefix, "comment"), c, now)
-	return ts
-}
 
 // seedChannel inserts a channel owned by ownerID and returns its id.
 func (ts *testServer) seedChannel(ownerID int64, handle, name, description string) int64 {
