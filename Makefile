@@ -111,7 +111,7 @@ fuzz-short: ## every fuzz target for FUZZTIME_SHORT (2s) each, as `make test` ru
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
 
 soak: ## long soak: mixed traffic for minutes with a Redis outage (UCC_SOAK_DURATION=10m to change)
-	$(GO) run ./cmd/testenv -- env UCC_SOAK=1 $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 60m ./cmd/ucc/
+	$(GO) run ./cmd/testenv -- env UCC_SOAK=1 $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 60m ./internal/systemtest/
 
 bench: ## measure the hot paths against same-run baselines; prints the table and writes BENCHMARKS.md
 	$(GO) run ./cmd/testenv -- $(GO) run ./cmd/bench $(BENCHFLAGS)

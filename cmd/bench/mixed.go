@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ucc-video/ucc/internal/testenv"
 )
 
 // commentEvery is how often a simulated viewer comments at most: under the
@@ -91,11 +93,8 @@ func (v *viewer) session(ctx context.Context) {
 	if !ok {
 		return
 	}
-	var g struct {
-		PlayToken       string `json:"play_token"`
-		MinWatchSeconds int64  `json:"min_watch_seconds"`
-	}
-	if err := json.Unmarshal(out, &g); err != nil || g.PlayToken == "" {
+	g, err := testenv.DecodePlay(out)
+	if err != nil {
 		v.fail("play: no token in " + oneLine(out, 200))
 		return
 	}
@@ -105,16 +104,13 @@ func (v *viewer) session(ctx context.Context) {
 		return
 	case <-time.After(time.Duration(g.MinWatchSeconds)*time.Second + 50*time.Millisecond):
 	}
-	body, _ := json.Marshal(map[string]string{"play_token": g.PlayToken})
+	body, _ := json.Marshal(map[string]string{"play_token": g.Token})
 	out, ok = v.request(ctx, http.MethodPost, "/api/v1/videos/"+id+"/views", body, http.StatusOK)
 	if !ok {
 		return
 	}
-	var r struct {
-		Counted bool   `json:"counted"`
-		Reason  string `json:"reason"`
-	}
-	if err := json.Unmarshal(out, &r); err != nil {
+	r, err := testenv.DecodeViewResult(out)
+	if err != nil {
 		v.fail("report: " + oneLine(out, 200))
 		return
 	}
@@ -160,7 +156,7 @@ func (b *bench) mixedRow(ctx context.Context) (row, error) {
 		var wg sync.WaitGroup
 		var active atomic.Int64
 		x0 := b.xacts(ctx)
-		c0 := takeCPU(b.ucc.Pid(), b.db.Name)
+		c0 := takeCPU(b.ucc.Process().Pid(), b.db.Name)
 		t0 := time.Now()
 		for _, v := range viewers {
 			v.st = mixedStats{}
@@ -174,7 +170,7 @@ func (b *bench) mixedRow(ctx context.Context) (row, error) {
 		wg.Wait()
 		elapsed := time.Since(t0)
 		cancel()
-		cpu.add(c0.until(takeCPU(b.ucc.Pid(), b.db.Name)))
+		cpu.add(c0.until(takeCPU(b.ucc.Process().Pid(), b.db.Name)))
 		xacts += b.xacts(ctx) - x0
 		if err := ctx.Err(); err != nil {
 			return row{}, err

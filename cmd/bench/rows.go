@@ -127,9 +127,9 @@ func (b *bench) httpCompare(ctx context.Context, conns int, ucc requestFunc, ucc
 	var xacts int64
 	runUCC := func() loadResult {
 		x0 := b.xacts(ctx)
-		c0 := takeCPU(b.ucc.Pid(), b.db.Name)
+		c0 := takeCPU(b.ucc.Process().Pid(), b.db.Name)
 		r := runLoad(ctx, uc, conns, sz.Duration, uccWant, ucc)
-		cpu.add(c0.until(takeCPU(b.ucc.Pid(), b.db.Name)))
+		cpu.add(c0.until(takeCPU(b.ucc.Process().Pid(), b.db.Name)))
 		xacts += b.xacts(ctx) - x0
 		return r
 	}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/ucc-video/ucc/internal/testenv"
 )
 
 // bench is the state of one run: the services, the processes it started
@@ -31,9 +31,9 @@ type bench struct {
 	bucket string // S3 bucket of this run ("" with the fs driver)
 	secret string // UCC_SECRET_KEY given to ucc serve
 	uccBin string
-	ucc    *process
+	ucc    *testenv.Server
 	uccURL string
-	base   *process
+	base   *testenv.Process
 	// baseURL is the bare gin server's root URL.
 	baseURL string
 	cat     catalogue
@@ -106,8 +106,8 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) (*report, 
 		}
 		b.logf("row %s done in %s", def.key, time.Since(t0).Round(100*time.Millisecond))
 		rep.Rows = append(rep.Rows, r)
-		if b.ucc.exited() {
-			return nil, fmt.Errorf("ucc serve exited during row %s (%s); its output:\n%s", def.key, b.ucc.cmd.ProcessState, b.ucc.output())
+		if !b.ucc.Running() {
+			return nil, fmt.Errorf("ucc serve exited during row %s (%v); its output:\n%s", def.key, b.ucc.Process().ExitErr(), b.ucc.Log().Tail(60))
 		}
 	}
 	rep.Elapsed = time.Since(started)
@@ -155,22 +155,27 @@ func commandLine() string {
 // the baseline server.
 func (b *bench) setup(ctx context.Context) error {
 	var err error
-	if b.root, err = moduleRoot(); err != nil {
+	if b.root, err = testenv.ModuleRoot(); err != nil {
 		return err
 	}
 	if b.tmp, err = os.MkdirTemp("", "ucc-bench-"); err != nil {
 		return err
 	}
-	b.uccBin = filepath.Join(b.tmp, "ucc")
-	b.logf("building ucc (go build -trimpath ./cmd/ucc)")
-	if err := buildUCC(ctx, b.root, b.uccBin); err != nil {
+	// Built as `make build` does, once per cmd/testenv run (shared with the
+	// tests that run ucc), else in this run's directory.
+	buildDir := os.Getenv(testenv.SharedDirEnv)
+	if buildDir == "" {
+		buildDir = b.tmp
+	}
+	b.logf("building ucc (go build -trimpath ./cmd/ucc) in %s", buildDir)
+	if b.uccBin, err = testenv.BuildUCCOnce(ctx, buildDir); err != nil {
 		return err
 	}
 
 	if b.rdb, err = openRedis(ctx, b.svc.RedisURL); err != nil {
 		return err
 	}
-	b.prefix = "uccbench" + randHex(4)
+	b.prefix = "uccbench" + testenv.RandomHex(4)
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if b.opts.Verbose {
@@ -200,7 +205,7 @@ func (b *bench) setup(ctx context.Context) error {
 	if err := b.startBaseline(ctx); err != nil {
 		return err
 	}
-	return b.smokeTest(ctx)
+	return b.smokeTest()
 }
 
 func openRedis(ctx context.Context, url string) (*goredis.Client, error) {
@@ -217,63 +222,47 @@ func openRedis(ctx context.Context, url string) (*goredis.Client, error) {
 	return rdb, nil
 }
 
-// uccEnv is the environment of ucc serve: the caller's, minus any UCC_*
-// variable, plus the bench's settings.
-func (b *bench) uccEnv(addr string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "UCC_") || strings.HasPrefix(kv, "UCC_TEST_") {
-			env = append(env, kv)
-		}
-	}
-	b.secret = "bench-" + randHex(24)
-	env = append(env,
-		"UCC_HTTP_ADDR="+addr,
-		"UCC_BASE_URL=http://"+addr,
-		"UCC_DATABASE_URL="+b.db.URL,
-		"UCC_MIGRATE_ON_START=false",
-		"UCC_REDIS_URL="+b.svc.RedisURL,
-		"UCC_REDIS_PREFIX="+b.prefix,
-		"UCC_SECRET_KEY="+b.secret,
-		"UCC_LOG_LEVEL=error",
+// uccEnv is the configuration of ucc serve.
+func (b *bench) uccEnv() map[string]string {
+	b.secret = "bench-" + testenv.RandomHex(24)
+	env := map[string]string{
+		"UCC_DATABASE_URL":     b.db.URL,
+		"UCC_MIGRATE_ON_START": "false",
+		"UCC_REDIS_URL":        b.svc.RedisURL,
+		"UCC_REDIS_PREFIX":     b.prefix,
+		"UCC_SECRET_KEY":       b.secret,
+		"UCC_LOG_LEVEL":        "error",
 		// Every request comes from 127.0.0.1: per-IP limits would measure
 		// the limiter's refusals, not the path.
-		"UCC_VIEW_IP_HOURLY_CAP=0",
+		"UCC_VIEW_IP_HOURLY_CAP": "0",
 		// Simulated viewers of the mixed load wait the minimum watch time
 		// between play and report: one second instead of 30 keeps them busy.
-		"UCC_VIEW_MIN_WATCH=1s",
-		"UCC_LOGIN_RATE_LIMIT=1000000",
-	)
+		"UCC_VIEW_MIN_WATCH":   "1s",
+		"UCC_LOGIN_RATE_LIMIT": "1000000",
+		"UCC_STORAGE":          "fs",
+		"UCC_STORAGE_DIR":      filepath.Join(b.tmp, "objects"),
+	}
 	if b.svc.S3.Endpoint != "" {
-		b.bucket = "ucc-bench-" + randHex(4)
-		env = append(env,
-			"UCC_STORAGE=s3",
-			"UCC_S3_ENDPOINT="+b.svc.S3.Endpoint,
-			"UCC_S3_BUCKET="+b.bucket,
-			"UCC_S3_ACCESS_KEY="+b.svc.S3.AccessKey,
-			"UCC_S3_SECRET_KEY="+b.svc.S3.SecretKey,
-			"UCC_S3_REGION="+b.svc.S3.Region,
-		)
-	} else {
-		env = append(env, "UCC_STORAGE=fs", "UCC_STORAGE_DIR="+filepath.Join(b.tmp, "objects"))
+		b.bucket = "ucc-bench-" + testenv.RandomHex(4)
+		delete(env, "UCC_STORAGE_DIR")
+		for k, v := range b.svc.S3.ServeEnv(b.bucket) {
+			env[k] = v
+		}
 	}
 	return env
 }
 
 func (b *bench) startUCC(ctx context.Context) error {
-	addr, err := freeAddr()
+	var err error
+	b.ucc, err = testenv.NewServer(testenv.ServeConfig{Bin: b.uccBin, Role: "web", Env: b.uccEnv(), StopTimeout: 15 * time.Second})
 	if err != nil {
 		return err
 	}
-	b.ucc, err = startProcess("ucc serve", []string{b.uccBin, "serve", "--role", "web"}, b.uccEnv(addr))
-	if err != nil {
+	b.uccURL = b.ucc.Base
+	if err := b.ucc.Start(ctx); err != nil {
 		return err
 	}
-	b.uccURL = "http://" + addr
-	if err := waitHTTP(ctx, b.ucc, b.uccURL+"/readyz", 60*time.Second); err != nil {
-		return err
-	}
-	b.logf("ucc serve (pid %d) answers at %s", b.ucc.Pid(), b.uccURL)
+	b.logf("ucc serve (pid %d) answers at %s", b.ucc.Process().Pid(), b.uccURL)
 	return nil
 }
 
@@ -282,81 +271,39 @@ func (b *bench) startBaseline(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	addr, err := freeAddr()
+	addr, err := testenv.FreeAddr()
 	if err != nil {
 		return err
 	}
 	env := append(os.Environ(), baselineEnv+"="+addr)
-	if b.base, err = startProcess("baseline server", []string{exe, "-test.run=^$"}, env); err != nil {
+	if b.base, err = testenv.StartProcess(testenv.ProcessConfig{Name: "baseline server", Args: []string{exe, "-test.run=^$"}, Env: env}); err != nil {
 		return err
 	}
 	b.baseURL = "http://" + addr
-	return waitHTTP(ctx, b.base, b.baseURL+"/healthz", 30*time.Second)
+	return testenv.WaitHTTP(ctx, b.base, b.baseURL+"/healthz", 30*time.Second)
 }
 
 // smokeTest signs up, gets a token and reads /api/v1/me, to check that the
 // client and server talk before anything is measured.
-func (b *bench) smokeTest(ctx context.Context) error {
-	c := newClient(2)
-	email := "smoke-" + randHex(4) + "@bench.example"
-	pass := "correct horse battery staple " + randHex(4)
-	body, _ := json.Marshal(map[string]string{"email": email, "password": pass, "display_name": "Smoke Test"})
-	if _, err := b.call(ctx, c, http.MethodPost, "/api/v1/auth/signup", body, "", http.StatusCreated); err != nil {
+func (b *bench) smokeTest() error {
+	c := testenv.NewClient(b.uccURL)
+	email := "smoke-" + testenv.RandomHex(4) + "@bench.example"
+	pass := "correct horse battery staple " + testenv.RandomHex(4)
+	if err := c.SignUp(email, pass, "Smoke Test"); err != nil {
 		return fmt.Errorf("smoke test: %w", err)
 	}
-	resp, err := b.call(ctx, c, http.MethodPost, "/api/v1/auth/tokens", body, "", http.StatusCreated)
-	if err != nil {
+	if err := c.LogIn(email, pass); err != nil {
 		return fmt.Errorf("smoke test: %w", err)
 	}
-	var tok struct {
-		Token string `json:"token"`
-	}
-	if err := json.Unmarshal(resp, &tok); err != nil || tok.Token == "" {
-		return fmt.Errorf("smoke test: no token in %s", resp)
-	}
-	if _, err := b.call(ctx, c, http.MethodGet, "/api/v1/me", nil, tok.Token, http.StatusOK); err != nil {
+	if _, err := c.Expect(http.StatusOK, http.MethodGet, "/api/v1/me", nil); err != nil {
 		return fmt.Errorf("smoke test: %w", err)
 	}
 	// A seeded token works too.
-	if _, err := b.call(ctx, c, http.MethodGet, "/api/v1/me", nil, b.cat.ViewerTokens[0], http.StatusOK); err != nil {
+	c.Token = b.cat.ViewerTokens[0]
+	if _, err := c.Expect(http.StatusOK, http.MethodGet, "/api/v1/me", nil); err != nil {
 		return fmt.Errorf("smoke test with a seeded token: %w", err)
 	}
 	return nil
-}
-
-// call sends one request to ucc and returns the body, or an error naming
-// the status when it is not want.
-func (b *bench) call(ctx context.Context, c *http.Client, method, path string, body []byte, token string, want int) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, b.uccURL+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != want {
-		return out, fmt.Errorf("%s %s: HTTP %d, want %d: %s", method, path, resp.StatusCode, want, strings.TrimSpace(string(truncate(out, 300))))
-	}
-	return out, nil
-}
-
-func truncate(b []byte, n int) []byte {
-	if len(b) > n {
-		return append(b[:n:n], "..."...)
-	}
-	return b
 }
 
 // cleanup stops the processes and removes the database, the Redis keys,
@@ -364,10 +311,19 @@ func truncate(b []byte, n int) []byte {
 func (b *bench) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	b.ucc.stop()
-	b.base.stop()
+	if b.ucc != nil {
+		if b.ucc.Running() {
+			if err := b.ucc.Stop(); err != nil {
+				b.logf("%v", err)
+			}
+		}
+		b.ucc.Close()
+	}
+	if b.base != nil && !b.base.Exited() {
+		_ = b.base.Stop(15 * time.Second)
+	}
 	if b.bucket != "" {
-		if err := removeBucket(ctx, b.svc.S3, b.bucket); err != nil {
+		if err := b.svc.S3.RemoveBucket(ctx, b.bucket); err != nil {
 			b.logf("remove bucket %s: %v", b.bucket, err)
 		}
 	}

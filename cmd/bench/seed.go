@@ -10,6 +10,7 @@ import (
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/community"
+	"github.com/ucc-video/ucc/internal/testenv"
 )
 
 // searchWords are the words video titles are made of; the search row asks
@@ -119,7 +120,7 @@ func seedCatalogue(ctx context.Context, pool *pgxpool.Pool, sz sizes) (catalogue
 			SELECT min(id) FROM ins`, sz.Viewers).Scan(&firstViewer); err != nil {
 			return fmt.Errorf("viewers: %w", err)
 		}
-		suffix := randHex(8)
+		suffix := testenv.RandomHex(8)
 		rows := make([][]any, sz.Viewers)
 		for i := range sz.Viewers {
 			tok := fmt.Sprintf("ucc_bench%d_%s", i+1, suffix)

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/ucc-video/ucc/internal/testenv"
 )
 
 // writeUploadFile writes a video of about size bytes to path: a two-second
@@ -73,7 +74,7 @@ func (b *bench) uploadRow(ctx context.Context) (row, error) {
 		return row{}, err
 	}
 	defer os.Remove(path)
-	mc, err := minioClient(b.svc.S3)
+	mc, err := b.svc.S3.Client()
 	if err != nil {
 		return row{}, err
 	}
@@ -97,17 +98,17 @@ func (b *bench) uploadRow(ctx context.Context) (row, error) {
 		_ = mc.RemoveObject(ctx, b.bucket, fmt.Sprintf("bench/baseline-%d", i), minio.RemoveObjectOptions{})
 
 		// UCC: the simple multipart upload, streamed from the file.
-		if err := resetPeakRSS(b.ucc.Pid()); err != nil {
+		if err := resetPeakRSS(b.ucc.Process().Pid()); err != nil {
 			return row{}, fmt.Errorf("reset peak RSS of ucc: %w", err)
 		}
-		before, _ := procStatusKB(b.ucc.Pid(), "VmRSS")
+		before, _ := procStatusKB(b.ucc.Process().Pid(), "VmRSS")
 		t0 = time.Now()
 		id, err := b.uploadOnce(ctx, client, path, fmt.Sprintf("Bench upload %d", i+1))
 		d = time.Since(t0)
 		if err != nil {
 			return row{}, err
 		}
-		peak, err := procStatusKB(b.ucc.Pid(), "VmHWM")
+		peak, err := procStatusKB(b.ucc.Process().Pid(), "VmHWM")
 		if err != nil {
 			return row{}, err
 		}
@@ -164,17 +165,8 @@ func (b *bench) uploadOnce(ctx context.Context, client *http.Client, path, title
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("upload: HTTP %d: %s", resp.StatusCode, oneLine(body, 300))
 	}
-	var out struct {
-		ID    string `json:"id"`
-		Video struct {
-			ID string `json:"id"`
-		} `json:"video"`
-	}
-	_ = json.Unmarshal(body, &out)
-	if out.ID == "" {
-		out.ID = out.Video.ID
-	}
-	return out.ID, nil
+	id, _ := testenv.DecodeVideoID(body) // no id: nothing to delete afterwards
+	return id, nil
 }
 
 // deleteVideo removes an uploaded video (so that its processing job does

@@ -10,13 +10,13 @@
 // starts a throw-away MinIO server on a free loopback port with a fresh data
 // directory, runs the command with the UCC_TEST_* variables that
 // internal/testenv reads, then stops MinIO, removes its data and exits with
-// the command's exit code. It uses the standard library only.
+// the command's exit code. It starts and waits for MinIO with
+// internal/testenv's process harness.
 package main
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/hex"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,13 +31,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ucc-video/ucc/internal/testenv"
 )
 
 const (
-	minioModule     = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
-	defaultDBURL    = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	defaultRedisURL = "redis://127.0.0.1:6379/0"
-	s3Region        = "us-east-1"
+	minioModule = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+	s3Region    = "us-east-1"
 
 	startPostgres = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 	startRedis    = `redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log`
@@ -86,8 +86,8 @@ func run() int {
 		}
 	}
 
-	dbURL := getenv("UCC_TEST_DATABASE_URL", defaultDBURL)
-	redisURL := getenv("UCC_TEST_REDIS_URL", defaultRedisURL)
+	dbURL := testenv.PostgresAdminURL()
+	redisURL := testenv.RedisTestURL()
 	if !checkServices(dbURL, redisURL) {
 		return 1
 	}
@@ -105,18 +105,26 @@ func run() int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	if !*noMinIO {
-		tmp, err := os.MkdirTemp("", "ucc-testenv-")
-		if err != nil {
-			logf("create temporary directory: %v", err)
-			return 1
+	tmp, err := os.MkdirTemp("", "ucc-testenv-")
+	if err != nil {
+		logf("create temporary directory: %v", err)
+		return 1
+	}
+	defer func() {
+		if err := os.RemoveAll(tmp); err != nil {
+			logf("remove %s: %v", tmp, err)
 		}
-		defer func() {
-			if err := os.RemoveAll(tmp); err != nil {
-				logf("remove %s: %v", tmp, err)
-			}
-		}()
+	}()
+	// The test packages that run the ucc binary build it once, here, for
+	// the whole run, instead of once each.
+	shared := filepath.Join(tmp, "shared")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		logf("%v", err)
+		return 1
+	}
+	env = append(env, testenv.SharedDirEnv+"="+shared)
 
+	if !*noMinIO {
 		srv, err := startMinIO(minioBin, tmp, sigs)
 		if err != nil {
 			logf("%v", err)
@@ -134,13 +142,6 @@ func run() int {
 	}
 
 	return runCommand(args, env, sigs)
-}
-
-func getenv(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // ensureFFmpeg makes sure ffmpeg and ffprobe are on PATH, installing them
@@ -381,12 +382,10 @@ func pingRedis(addr string) error {
 
 // minioServer is a running MinIO server process.
 type minioServer struct {
-	cmd       *exec.Cmd
-	done      chan struct{} // closed when the process has exited
-	endpoint  string        // 127.0.0.1:port
+	proc      *testenv.Process
+	endpoint  string // 127.0.0.1:port
 	accessKey string
 	secretKey string
-	logPath   string
 }
 
 // startMinIO starts MinIO with a fresh data directory under tmp and waits
@@ -405,23 +404,22 @@ func startMinIO(bin, tmp string, sigs <-chan os.Signal) (*minioServer, error) {
 			logf("MinIO is up at http://%s (data and log in %s)", srv.endpoint, tmp)
 			return srv, nil
 		}
+		exited := srv.proc.Exited()
 		srv.stop()
 		lastErr = err
-		if !errors.Is(err, errExited) {
+		if !exited {
 			break
 		}
 	}
 	return nil, lastErr
 }
 
-var errExited = errors.New("MinIO exited before it was ready")
-
 func launchMinIO(bin, tmp string, attempt int) (*minioServer, error) {
-	port, err := freePort()
+	addr, err := testenv.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	consolePort, err := freePort()
+	consoleAddr, err := testenv.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -429,146 +427,70 @@ func launchMinIO(bin, tmp string, attempt int) (*minioServer, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(tmp, "minio.log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logFile, err := os.OpenFile(filepath.Join(tmp, "minio.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close() // the child keeps its own descriptor
-
-	srv := &minioServer{
-		done:      make(chan struct{}),
-		endpoint:  fmt.Sprintf("127.0.0.1:%d", port),
-		accessKey: "ucc" + randomHex(8),
-		secretKey: randomHex(20),
-		logPath:   logPath,
-	}
-	cmd := exec.Command(bin, "server", dataDir,
-		"--address", srv.endpoint,
-		"--console-address", fmt.Sprintf("127.0.0.1:%d", consolePort),
-	)
-	cmd.Env = append(withoutMinIOEnv(os.Environ()),
-		"MINIO_ROOT_USER="+srv.accessKey,
-		"MINIO_ROOT_PASSWORD="+srv.secretKey,
-		"MINIO_BROWSER=off",
-		"MINIO_UPDATE=off",
-	)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Its own process group: a terminal Ctrl-C reaches the command under
-	// test, and MinIO is stopped by us only after that command has ended.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	srv := &minioServer{endpoint: addr, accessKey: "ucc" + testenv.RandomHex(8), secretKey: testenv.RandomHex(20)}
+	// In its own process group (testenv.StartProcess): a terminal Ctrl-C
+	// reaches the command under test, and MinIO is stopped by us only after
+	// that command has ended.
+	srv.proc, err = testenv.StartProcess(testenv.ProcessConfig{
+		Name: "MinIO",
+		Args: []string{bin, "server", dataDir, "--address", srv.endpoint, "--console-address", consoleAddr},
+		Env: append(testenv.WithoutPrefix(os.Environ(), "MINIO_"),
+			"MINIO_ROOT_USER="+srv.accessKey,
+			"MINIO_ROOT_PASSWORD="+srv.secretKey,
+			"MINIO_BROWSER=off",
+			"MINIO_UPDATE=off",
+		),
+		Log: testenv.NewLog(logFile),
+	})
+	if err != nil {
+		logFile.Close()
 		return nil, fmt.Errorf("start MinIO (%s): %v", bin, err)
 	}
-	srv.cmd = cmd
-	go func() {
-		_ = cmd.Wait()
-		close(srv.done)
-	}()
+	go func() { <-srv.proc.Done(); logFile.Close() }()
 	return srv, nil
-}
-
-// withoutMinIOEnv drops MINIO_* variables from the caller's environment so
-// that they cannot change the throw-away server's configuration.
-func withoutMinIOEnv(env []string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "MINIO_") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // waitHealthy polls /minio/health/live until it answers 200 with the object
 // layer initialised (MinIO answers 200 with x-minio-server-status: offline
-// while it is still starting).
+// while it is still starting). A signal on sigs gives up.
 func (s *minioServer) waitHealthy(sigs <-chan os.Signal) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case sig := <-sigs:
+			logf("interrupted by %v while waiting for MinIO", sig)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	client := &http.Client{Timeout: 2 * time.Second}
 	liveURL := "http://" + s.endpoint + "/minio/health/live"
-	deadline := time.Now().Add(healthTimeout)
-	lastState := "no answer yet"
-	for {
+	return testenv.AwaitProcess(ctx, s.proc, healthTimeout, "MinIO at "+liveURL+" to be healthy", func() (bool, string) {
 		resp, err := client.Get(liveURL)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			status := resp.Header.Get("X-Minio-Server-Status")
-			if resp.StatusCode == http.StatusOK && status != "offline" {
-				return nil
-			}
-			lastState = fmt.Sprintf("HTTP %d %s", resp.StatusCode, status)
-		} else {
-			lastState = err.Error()
+		if err != nil {
+			return false, err.Error()
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("MinIO at %s not healthy after %s (%s: %s); its log:\n%s",
-				s.endpoint, healthTimeout, liveURL, lastState, s.logTail())
-		}
-		select {
-		case <-s.done:
-			return fmt.Errorf("%w (%s); its log:\n%s", errExited, s.cmd.ProcessState, s.logTail())
-		case sig := <-sigs:
-			return fmt.Errorf("interrupted by %v while waiting for MinIO", sig)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		status := resp.Header.Get("X-Minio-Server-Status")
+		return resp.StatusCode == http.StatusOK && status != "offline", fmt.Sprintf("HTTP %d %s", resp.StatusCode, status)
+	})
 }
 
-// stop ends MinIO: SIGTERM to its process group, then SIGKILL if it has not
-// exited within stopTimeout.
+// stop ends MinIO: SIGTERM, then SIGKILL to its process group if it has
+// not exited within stopTimeout.
 func (s *minioServer) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
+	if s.proc.Exited() {
 		return
 	}
-	pid := s.cmd.Process.Pid
-	select {
-	case <-s.done:
-		return
-	default:
+	if err := s.proc.Stop(stopTimeout); err != nil {
+		logf("%v", err)
 	}
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
-	select {
-	case <-s.done:
-		return
-	case <-time.After(stopTimeout):
-	}
-	logf("MinIO did not stop within %s of SIGTERM; killing it", stopTimeout)
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		logf("MinIO (pid %d) still has not exited", pid)
-	}
-}
-
-// logTail returns the last lines of MinIO's log, for error messages.
-func (s *minioServer) logTail() string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > 30 {
-		lines = lines[len(lines)-30:]
-	}
-	return "    " + strings.Join(lines, "\n    ")
-}
-
-// freePort asks the kernel for an unused loopback TCP port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // never fails (crypto/rand, Go 1.24+)
-	return hex.EncodeToString(b)
 }
 
 // runCommand runs argv with env, streaming its output, and returns its exit

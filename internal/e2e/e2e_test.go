@@ -13,19 +13,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +28,10 @@ import (
 
 	"github.com/ucc-video/ucc/internal/testenv"
 	"github.com/ucc-video/ucc/storage/postgres/pgtest"
+	"github.com/ucc-video/ucc/storage/redis/redistest"
 )
+
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // chromiumPath is Debian's Chromium; the specs never use a downloaded browser.
 const chromiumPath = "/usr/bin/chromium"
@@ -44,9 +42,8 @@ const playwrightVersion = "1.65.1"
 // site is a running `ucc serve` for the journey.
 type site struct {
 	root     string // repository root
-	bin      string // the ucc binary
+	ucc      *testenv.UCC
 	baseURL  string
-	env      []string // environment of ucc (serve and the users command)
 	logPath  string
 	outDir   string // test-output/e2e
 	finEmail string
@@ -66,8 +63,7 @@ type site struct {
 // finance) runs the period of the month that now holds the view.
 func TestBrowserJourney(t *testing.T) {
 	node, npm := requireBrowserTools(t)
-	ffmpeg, _ := testenv.FFmpeg(t)
-	s := startSite(t, ffmpeg)
+	s := startSite(t)
 
 	installDeps(t, npm)
 	all, err := filepath.Glob(filepath.Join(s.root, "internal", "e2e", "specs", "*.test.mjs"))
@@ -107,6 +103,7 @@ func TestBrowserJourney(t *testing.T) {
 		checkPageWeight(t, s, journey.WatchPath)
 		checkPageWeight(t, s, "/")
 	})
+	s.ucc.Stop()
 }
 
 // runSpecs runs node's test runner on specs, one file at a time, against
@@ -134,7 +131,7 @@ func (s *site) runSpecs(t *testing.T, ctx context.Context, node, logName string,
 	start := time.Now()
 	if err := runStreaming(cmd, "node", filepath.Join(s.outDir, logName)); err != nil {
 		t.Fatalf("node --test %s failed after %s: %v\nserver log: %s (last lines below)\n%s",
-			strings.Join(relNames(specs), " "), time.Since(start).Round(time.Second), err, s.logPath, tail(s.logPath, 40))
+			strings.Join(relNames(specs), " "), time.Since(start).Round(time.Second), err, s.logPath, s.ucc.Log().Tail(40))
 	}
 }
 
@@ -198,38 +195,23 @@ func requireBrowserTools(t *testing.T) (node, npm string) {
 	return node, npm
 }
 
-// repoRoot is the directory of go.mod.
-func repoRoot(t *testing.T) string {
+// journeyClip is the clip the creator uploads: 6 s of test pattern and a
+// tone, with its index at the front.
+var journeyClip = testenv.Clip{Name: "journey-clip.mp4", Size: "640x360", Rate: 25, Seconds: 6, Tone: 440, AudioKbps: 64, FastStart: true}
+
+// startSite prepares a fresh database, Redis prefix and MinIO bucket and the
+// test clip, makes the finance account, starts `ucc serve` and waits until
+// /readyz answers 200. Everything stops when t ends.
+func startSite(t *testing.T) *site {
 	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if gomod := strings.TrimSpace(string(out)); err == nil && gomod != "" && gomod != os.DevNull {
-		return filepath.Dir(gomod)
-	}
-	abs, err := filepath.Abs(filepath.Join("..", ".."))
+	s3, bucket := testenv.Bucket(t, "e2e-")
+	_, prefix := redistest.Client(t)
+	root, err := testenv.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(abs, "go.mod")); err != nil {
-		t.Fatalf("cannot find the repository root: %v", err)
-	}
-	return abs
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// startSite builds ucc, prepares its services and test data, starts `ucc
-// serve` and waits until /readyz answers 200. Everything stops when t ends.
-func startSite(t *testing.T, ffmpeg string) *site {
-	t.Helper()
-	s3 := testenv.S3Server(t)
-	redisURL := testenv.RedisURL(t)
-	dbURL := pgtest.URL(t)
-
-	s := &site{root: repoRoot(t), dbURL: dbURL, finEmail: "finance-" + randomHex(3) + "@example.com", finPass: "finance-" + randomHex(8)}
+	s := &site{root: root, dbURL: pgtest.URL(t),
+		finEmail: "finance-" + testenv.RandomHex(3) + "@example.com", finPass: "finance-" + testenv.RandomHex(8)}
 	s.outDir = filepath.Join(s.root, "test-output", "e2e")
 	if err := os.RemoveAll(s.outDir); err != nil {
 		t.Fatal(err)
@@ -238,129 +220,40 @@ func startSite(t *testing.T, ffmpeg string) *site {
 		t.Fatal(err)
 	}
 	s.logPath = filepath.Join(s.outDir, "ucc.log")
-	tmp := t.TempDir()
+	s.clip = testenv.ClipFile(t, journeyClip)
 
-	s.bin = filepath.Join(tmp, "ucc")
-	build := exec.Command("go", "build", "-o", s.bin, "./cmd/ucc")
-	build.Dir = s.root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/ucc: %v\n%s", err, out)
+	env := s3.ServeEnv(bucket)
+	for k, v := range map[string]string{
+		"UCC_DATABASE_URL": s.dbURL, "UCC_DATABASE_MAX_CONNS": "10",
+		"UCC_REDIS_URL": testenv.RedisURL(t), "UCC_REDIS_PREFIX": prefix,
+		"UCC_VIEW_MIN_WATCH": "3s", "UCC_VIEW_FLUSH_INTERVAL": "500ms",
+		"UCC_LOG_FORMAT": "text", "UCC_LOG_LEVEL": "debug", "UCC_SHUTDOWN_TIMEOUT": "5s",
+	} {
+		env[k] = v
 	}
-
-	// A small clip for the upload: 6 s of test pattern and a tone.
-	s.clip = filepath.Join(tmp, "journey-clip.mp4")
-	gen := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=6",
-		"-f", "lavfi", "-i", "sine=frequency=440:duration=6",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-b:a", "64k", "-shortest", "-movflags", "+faststart", s.clip)
-	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("generate the clip with ffmpeg: %v\n%s", err, out)
-	}
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s.baseURL = "http://" + addr
-
-	s.env = append(withoutUCCEnv(os.Environ()),
-		"UCC_HTTP_ADDR="+addr,
-		"UCC_BASE_URL="+s.baseURL,
-		"UCC_DATABASE_URL="+dbURL,
-		"UCC_DATABASE_MAX_CONNS=10",
-		"UCC_REDIS_URL="+redisURL,
-		"UCC_REDIS_PREFIX=e2e"+randomHex(6),
-		"UCC_STORAGE=s3",
-		"UCC_S3_ENDPOINT="+s3.Endpoint,
-		"UCC_S3_ACCESS_KEY="+s3.AccessKey,
-		"UCC_S3_SECRET_KEY="+s3.SecretKey,
-		"UCC_S3_REGION="+s3.Region,
-		"UCC_S3_BUCKET=e2e-"+randomHex(6),
-		"UCC_SECRET_KEY="+randomHex(32),
-		"UCC_VIEW_MIN_WATCH=3s",
-		"UCC_VIEW_FLUSH_INTERVAL=500ms",
-		"UCC_LOG_FORMAT=text",
-		"UCC_LOG_LEVEL=debug",
-		"UCC_SHUTDOWN_TIMEOUT=5s",
-	)
+	s.ucc = testenv.NewUCC(t, testenv.ServeConfig{Env: env, LogPath: s.logPath})
+	s.baseURL = s.ucc.Base
 
 	// The finance account comes from the operator command, as in production.
-	users := exec.Command(s.bin, "users", "create", "--email", s.finEmail, "--role", "finance",
+	res := s.ucc.Command(nil, strings.NewReader(s.finPass+"\n"), "users", "create", "--email", s.finEmail, "--role", "finance",
 		"--display-name", "Fiona Finance", "--password-stdin")
-	users.Env = s.env
-	users.Stdin = strings.NewReader(s.finPass + "\n")
-	if out, err := users.CombinedOutput(); err != nil {
-		t.Fatalf("ucc users create: %v\n%s", err, out)
+	if res.Code != 0 {
+		t.Fatalf("ucc users create: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
 	}
-
-	logFile, err := os.Create(s.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serve := exec.Command(s.bin, "serve")
-	serve.Env = s.env
-	serve.Stdout, serve.Stderr = logFile, logFile
-	serve.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- serve.Wait(); logFile.Close() }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-serve.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-serve.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
-
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := client.Get(s.baseURL + "/readyz")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-			err = fmt.Errorf("HTTP %d %s", resp.StatusCode, bytes.TrimSpace(body))
-		}
-		select {
-		case werr := <-done:
-			t.Fatalf("ucc serve exited before it was ready (%v); log:\n%s", werr, tail(s.logPath, 40))
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ucc serve not ready after 60 s (%v); log:\n%s", err, tail(s.logPath, 40))
-		}
-	}
+	s.ucc.Start()
 	t.Logf("ucc serve at %s (log %s)", s.baseURL, s.logPath)
 	return s
-}
-
-// withoutUCCEnv drops the caller's UCC_* settings so that only the test's
-// configuration reaches ucc.
-func withoutUCCEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "UCC_") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // installDeps runs `npm ci` when node_modules is missing or stale. The
 // browser is Debian's: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD stops any download.
 func installDeps(t *testing.T, npm string) {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "internal", "e2e")
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "internal", "e2e")
 	pkg := filepath.Join(dir, "node_modules", "playwright-core", "package.json")
 	if b, err := os.ReadFile(pkg); err == nil && bytes.Contains(b, []byte(`"version": "`+playwrightVersion+`"`)) {
 		return
@@ -398,17 +291,4 @@ func runStreaming(cmd *exec.Cmd, prefix, logPath string) error {
 	pw.Close()
 	<-done
 	return err
-}
-
-// tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(" + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 
 // deps is ucc serve running with its three dependencies behind proxies.
 type deps struct {
-	*crashEnv
-	ucc      *uccProc
+	*sysEnv
+	ucc      *testenv.UCC
 	postgres *proxy
 	redis    *proxy
 	storage  *proxy
@@ -31,7 +31,7 @@ type deps struct {
 // through its own proxy.
 func newDeps(t *testing.T, extra map[string]string) *deps {
 	t.Helper()
-	e := newCrashEnv(t)
+	e := newSysEnv(t)
 	pu, err := url.Parse(e.DBURL)
 	if err != nil {
 		t.Fatal(err)
@@ -40,13 +40,13 @@ func newDeps(t *testing.T, extra map[string]string) *deps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &deps{crashEnv: e,
+	d := &deps{sysEnv: e,
 		postgres: newProxy(t, pu.Host), redis: newProxy(t, ru.Host), storage: newProxy(t, e.Bucket.S3.Endpoint)}
 	pu.Host, ru.Host = d.postgres.Addr, d.redis.Addr
 	env := e.serveEnv(t, d.storage.Addr, extra)
 	env["UCC_DATABASE_URL"], env["UCC_REDIS_URL"] = pu.String(), ru.String()
 	d.ucc = newUCC(t, env)
-	d.ucc.start()
+	d.ucc.Start()
 	return d
 }
 
@@ -63,9 +63,9 @@ func (d *deps) faults() int {
 
 // readyz returns /readyz's status and the names it reports failing.
 func readyz(base string) (int, []string, error) {
-	c := newClient(base)
-	c.hc.Timeout = 10 * time.Second
-	r, err := c.do("GET", "/readyz", nil)
+	c := testenv.NewClient(base)
+	c.HTTP.Timeout = 10 * time.Second
+	r, err := c.Do("GET", "/readyz", nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -84,7 +84,7 @@ const (
 )
 
 // judge classifies an answer and explains a bad one.
-func judge(r reply, err error) (verdict, string) {
+func judge(r testenv.Reply, err error) (verdict, string) {
 	if err != nil {
 		return verdictBad, "no answer: " + err.Error()
 	}
@@ -107,10 +107,7 @@ func judge(r reply, err error) (verdict, string) {
 	ct := r.Header.Get("Content-Type")
 	switch {
 	case strings.HasPrefix(ct, "application/json"):
-		var e struct {
-			Error struct{ Code, Message string }
-		}
-		if json.Unmarshal(r.Body, &e) != nil || e.Error.Code == "" || e.Error.Message == "" {
+		if code, msg, err := testenv.DecodeErrorCode(r.Body); err != nil || code == "" || msg == "" {
 			return verdictBad, "503 without a JSON reason: " + body
 		}
 	case strings.HasPrefix(ct, "text/html"):
@@ -128,7 +125,7 @@ func judge(r reply, err error) (verdict, string) {
 
 // recorder notes answers of an operation and judges them.
 type recorder interface {
-	note(op string, r reply, err error) verdict
+	note(op string, r testenv.Reply, err error) verdict
 }
 
 // tally counts answers per phase and operation.
@@ -149,7 +146,7 @@ func newTally() *tally {
 func (t *tally) setPhase(p string) { t.mu.Lock(); t.phase = p; t.mu.Unlock() }
 
 // note records an answer of op and returns its verdict.
-func (t *tally) note(op string, r reply, err error) verdict {
+func (t *tally) note(op string, r testenv.Reply, err error) verdict {
 	v, why := judge(r, err)
 	t.sent.Add(1)
 	t.mu.Lock()
@@ -209,8 +206,8 @@ func (t *tally) get(phase, op string) [3]int {
 type world struct {
 	base      string
 	video     string
-	creator   *apiClient
-	viewers   []*apiClient
+	creator   *testenv.Client
+	viewers   []*testenv.Client
 	clip      []byte
 	mu        sync.Mutex
 	comments  []int64  // comments answered 201
@@ -223,16 +220,16 @@ type world struct {
 
 func newWorld(t *testing.T, base string, viewers int) *world {
 	t.Helper()
-	small, _ := testMedia(t)
+	small := testenv.ClipFile(t, smallClip)
 	clip, err := os.ReadFile(small)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := &world{base: base, clip: clip, viewerIDs: map[string]string{}}
-	w.creator = signUp(t, base, "creator@example.com", "faultcreator")
-	w.video = w.creator.upload(t, "Fault clip", clip)
+	w.creator = testenv.SignUp(t, base, "creator@example.com", "faultcreator")
+	w.video = w.creator.MustUpload(t, "Fault clip", clip)
 	for i := 0; i < viewers; i++ {
-		w.viewers = append(w.viewers, signUp(t, base, fmt.Sprintf("viewer%d@example.com", i), ""))
+		w.viewers = append(w.viewers, testenv.SignUp(t, base, fmt.Sprintf("viewer%d@example.com", i), ""))
 	}
 	return w
 }
@@ -240,7 +237,7 @@ func newWorld(t *testing.T, base string, viewers int) *world {
 // view fetches a play token and reports the view; a report without a
 // definite answer is retried later with the same token (the server counts
 // a token once, however often it is reported).
-func (w *world) view(tl recorder, anon *apiClient) {
+func (w *world) view(tl recorder, anon *testenv.Client) {
 	w.mu.Lock()
 	var token string
 	if n := len(w.pending); n > 0 {
@@ -248,18 +245,16 @@ func (w *world) view(tl recorder, anon *apiClient) {
 	}
 	w.mu.Unlock()
 	if token == "" {
-		r, err := anon.do("GET", "/api/v1/videos/"+w.video+"/play", nil)
+		r, err := anon.Do("GET", "/api/v1/videos/"+w.video+"/play", nil)
 		if tl.note("play", r, err) != verdictOK || r.Status != http.StatusOK {
 			return
 		}
-		var g struct {
-			PlayToken string `json:"play_token"`
-		}
-		if json.Unmarshal(r.Body, &g) != nil || g.PlayToken == "" {
-			tl.note("play", reply{Status: 500, Body: r.Body}, nil)
+		g, err := testenv.DecodePlay(r.Body)
+		if err != nil {
+			tl.note("play", testenv.Reply{Status: 500, Body: r.Body}, nil)
 			return
 		}
-		token = g.PlayToken
+		token = g.Token
 		w.mu.Lock()
 		w.viewerIDs[token] = r.Header.Get("X-UCC-Viewer")
 		w.mu.Unlock()
@@ -267,7 +262,7 @@ func (w *world) view(tl recorder, anon *apiClient) {
 	w.mu.Lock()
 	viewer := w.viewerIDs[token]
 	w.mu.Unlock()
-	r, err := anon.do("POST", "/api/v1/videos/"+w.video+"/views", map[string]string{"play_token": token}, "X-UCC-Viewer", viewer)
+	r, err := anon.Do("POST", "/api/v1/videos/"+w.video+"/views", map[string]string{"play_token": token}, "X-UCC-Viewer", viewer)
 	v := tl.note("report", r, err)
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -275,8 +270,7 @@ func (w *world) view(tl recorder, anon *apiClient) {
 		w.pending = append(w.pending, token)
 		return
 	}
-	var res struct{ Counted bool }
-	if json.Unmarshal(r.Body, &res) == nil && res.Counted {
+	if res, err := testenv.DecodeViewResult(r.Body); err == nil && res.Counted {
 		w.counted++
 	}
 	w.reports++
@@ -285,12 +279,11 @@ func (w *world) view(tl recorder, anon *apiClient) {
 // comment posts a comment as viewer i.
 func (w *world) comment(tl recorder, i int) {
 	c := w.viewers[i%len(w.viewers)]
-	r, err := c.do("POST", "/api/v1/videos/"+w.video+"/comments", map[string]string{"body": fmt.Sprintf("comment %d", i)})
+	r, err := c.Do("POST", "/api/v1/videos/"+w.video+"/comments", map[string]string{"body": fmt.Sprintf("comment %d", i)})
 	if tl.note("comment", r, err) == verdictOK && r.Status == http.StatusCreated {
-		var res struct{ Comment struct{ ID int64 } }
-		if json.Unmarshal(r.Body, &res) == nil && res.Comment.ID > 0 {
+		if id, err := testenv.DecodeCommentID(r.Body); err == nil {
 			w.mu.Lock()
-			w.comments = append(w.comments, res.Comment.ID)
+			w.comments = append(w.comments, id)
 			w.mu.Unlock()
 		}
 	}
@@ -298,37 +291,36 @@ func (w *world) comment(tl recorder, i int) {
 
 // upload sends the clip through the simple upload.
 func (w *world) upload(tl *tally, i int) {
-	body, ctype := multipartUpload(fmt.Sprintf("Upload %d", i), w.clip)
-	r, err := w.creator.do("POST", "/api/v1/videos", body, "Content-Type", ctype)
+	body, ctype := testenv.UploadForm(fmt.Sprintf("Upload %d", i), w.clip)
+	r, err := w.creator.Do("POST", "/api/v1/videos", body, "Content-Type", ctype)
 	if tl.note("upload", r, err) == verdictOK && r.Status == http.StatusCreated {
-		var v struct{ Video struct{ ID string } }
-		if json.Unmarshal(r.Body, &v) == nil && v.Video.ID != "" {
+		if id, err := testenv.DecodeVideoID(r.Body); err == nil {
 			w.mu.Lock()
-			w.uploads = append(w.uploads, v.Video.ID)
+			w.uploads = append(w.uploads, id)
 			w.mu.Unlock()
 		}
 	}
 }
 
 // step runs the i-th operation of the mix.
-func (w *world) step(tl *tally, anon *apiClient, i int) {
+func (w *world) step(tl *tally, anon *testenv.Client, i int) {
 	switch i % 10 {
 	case 0, 5:
 		w.view(tl, anon)
 	case 1:
-		r, err := anon.do("GET", "/watch/"+w.video, nil, "Accept", "text/html")
+		r, err := anon.Do("GET", "/watch/"+w.video, nil, "Accept", "text/html")
 		tl.note("watch_page", r, err)
 	case 2:
-		r, err := anon.do("GET", "/", nil, "Accept", "text/html")
+		r, err := anon.Do("GET", "/", nil, "Accept", "text/html")
 		tl.note("home_page", r, err)
 	case 3:
-		r, err := anon.do("GET", "/search?q=clip", nil, "Accept", "text/html")
+		r, err := anon.Do("GET", "/search?q=clip", nil, "Accept", "text/html")
 		tl.note("search_page", r, err)
 	case 4:
-		r, err := anon.do("GET", "/api/v1/search?q=fault", nil)
+		r, err := anon.Do("GET", "/api/v1/search?q=fault", nil)
 		tl.note("search_api", r, err)
 	case 6:
-		r, err := anon.do("GET", "/api/v1/videos/"+w.video+"/comments", nil)
+		r, err := anon.Do("GET", "/api/v1/videos/"+w.video+"/comments", nil)
 		tl.note("comments_api", r, err)
 	case 7:
 		w.comment(tl, i/10)
@@ -336,33 +328,34 @@ func (w *world) step(tl *tally, anon *apiClient, i int) {
 		if i%100 == 8 {
 			w.upload(tl, i)
 		} else {
-			r, err := w.creator.do("GET", "/api/v1/me/videos", nil)
+			r, err := w.creator.Do("GET", "/api/v1/me/videos", nil)
 			tl.note("my_videos", r, err)
 		}
 	case 9:
-		r, err := anon.do("GET", "/api/v1/videos/"+w.video+"/views", nil)
+		r, err := anon.Do("GET", "/api/v1/videos/"+w.video+"/views", nil)
 		tl.note("view_count", r, err)
 	}
 }
 
-// traffic runs clients goroutines doing w.step until stop is closed, each
-// pausing pause between requests.
-func traffic(w *world, tl *tally, clients int, pause time.Duration, stop <-chan struct{}) *sync.WaitGroup {
+// traffic runs clients goroutines, each an anonymous client calling step
+// with the next number of a shared sequence and pausing pause, until stop
+// is closed.
+func traffic(base string, clients int, pause time.Duration, stop <-chan struct{}, step func(anon *testenv.Client, i int)) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	var seq atomic.Int64
 	for g := 0; g < clients; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			anon := newClient(w.base)
-			anon.hc.Timeout = 15 * time.Second
+			anon := testenv.NewClient(base)
+			anon.HTTP.Timeout = 15 * time.Second
 			for {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				w.step(tl, anon, int(seq.Add(1)))
+				step(anon, int(seq.Add(1)))
 				time.Sleep(pause)
 			}
 		}()
@@ -374,7 +367,7 @@ func traffic(w *world, tl *tally, clients int, pause time.Duration, stop <-chan 
 // definite answer.
 func (w *world) settle(t *testing.T, tl recorder) {
 	t.Helper()
-	anon := newClient(w.base)
+	anon := testenv.NewClient(w.base)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		w.mu.Lock()
@@ -393,14 +386,14 @@ func (w *world) settle(t *testing.T, tl recorder) {
 // checkAcknowledged fails the test unless everything answered as done is in
 // PostgreSQL: every counted view (once the flusher has run), every comment
 // answered 201, every upload answered 201 (and each becomes ready).
-func (w *world) checkAcknowledged(t *testing.T, d *crashEnv) (views int64) {
+func (w *world) checkAcknowledged(t *testing.T, d *sysEnv) (views int64) {
 	t.Helper()
 	ctx := context.Background()
 	w.mu.Lock()
 	counted, comments, uploads := w.counted, slices.Clone(w.comments), slices.Clone(w.uploads)
 	w.mu.Unlock()
 	var total int64
-	waitFor(t, 30*time.Second, "the flusher to move every counted view to PostgreSQL", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "the flusher to move every counted view to PostgreSQL", func() bool {
 		total = d.count(t, `SELECT views FROM videos WHERE public_id = $1`, w.video)
 		return total >= counted
 	})
@@ -422,10 +415,10 @@ func (w *world) checkAcknowledged(t *testing.T, d *crashEnv) (views int64) {
 // does not need it keeps working, what does answers 503 with a reason.
 func probe(t *testing.T, w *world, name string) {
 	t.Helper()
-	anon := newClient(w.base)
-	want := func(status int, what, method, path string, c *apiClient, body any, hdr ...string) {
+	anon := testenv.NewClient(w.base)
+	want := func(status int, what, method, path string, c *testenv.Client, body any, hdr ...string) {
 		t.Helper()
-		r, err := c.do(method, path, body, hdr...)
+		r, err := c.Do(method, path, body, hdr...)
 		v, why := judge(r, err)
 		if v == verdictBad || r.Status != status {
 			t.Errorf("%s down: %s: got %d %s (%s), want %d", name, what, r.Status, r.Body, why, status)
@@ -438,28 +431,29 @@ func probe(t *testing.T, w *world, name string) {
 		want(http.StatusOK, "home page", "GET", "/", anon, nil, html...)
 		want(http.StatusOK, "watch page", "GET", "/watch/"+w.video, anon, nil, html...)
 		want(http.StatusOK, "search", "GET", "/api/v1/search?q=clip", anon, nil)
-		r, err := anon.do("GET", "/api/v1/videos/"+w.video+"/play", nil)
-		var g struct {
-			PlayToken string `json:"play_token"`
+		r, err := anon.Do("GET", "/api/v1/videos/"+w.video+"/play", nil)
+		var g testenv.Play
+		if err == nil && r.Status == http.StatusOK {
+			g, err = testenv.DecodePlay(r.Body)
 		}
-		if err != nil || r.Status != http.StatusOK || json.Unmarshal(r.Body, &g) != nil {
+		if err != nil || r.Status != http.StatusOK {
 			t.Errorf("redis down: play token: %d %s %v", r.Status, r.Body, err)
 		}
 		want(http.StatusServiceUnavailable, "view report", "POST", "/api/v1/videos/"+w.video+"/views", anon,
-			map[string]string{"play_token": g.PlayToken}, "X-UCC-Viewer", r.Header.Get("X-UCC-Viewer"))
+			map[string]string{"play_token": g.Token}, "X-UCC-Viewer", r.Header.Get("X-UCC-Viewer"))
 		want(http.StatusServiceUnavailable, "comment", "POST", "/api/v1/videos/"+w.video+"/comments", w.viewers[0], map[string]string{"body": "while Redis is down"})
-		want(http.StatusServiceUnavailable, "log-in", "POST", "/api/v1/auth/tokens", anon, map[string]string{"email": "viewer0@example.com", "password": "correct horse battery"})
+		want(http.StatusServiceUnavailable, "log-in", "POST", "/api/v1/auth/tokens", anon, map[string]string{"email": "viewer0@example.com", "password": testenv.TestPassword})
 	case "postgres": // everything but liveness needs the database
 		want(http.StatusOK, "liveness", "GET", "/healthz", anon, nil)
 		want(http.StatusServiceUnavailable, "home page", "GET", "/", anon, nil, html...)
 		want(http.StatusServiceUnavailable, "watch page", "GET", "/watch/"+w.video, anon, nil, html...)
 		want(http.StatusServiceUnavailable, "video API", "GET", "/api/v1/videos/"+w.video, anon, nil)
 		want(http.StatusServiceUnavailable, "signed-in API", "GET", "/api/v1/me", w.creator, nil)
-		want(http.StatusServiceUnavailable, "log-in", "POST", "/api/v1/auth/tokens", anon, map[string]string{"email": "viewer0@example.com", "password": "correct horse battery"})
+		want(http.StatusServiceUnavailable, "log-in", "POST", "/api/v1/auth/tokens", anon, map[string]string{"email": "viewer0@example.com", "password": testenv.TestPassword})
 	case "storage": // pages work; storing bytes does not
 		want(http.StatusOK, "home page", "GET", "/", anon, nil, html...)
 		want(http.StatusOK, "watch page", "GET", "/watch/"+w.video, anon, nil, html...)
-		body, ctype := multipartUpload("while storage is down", w.clip)
+		body, ctype := testenv.UploadForm("while storage is down", w.clip)
 		want(http.StatusServiceUnavailable, "simple upload", "POST", "/api/v1/videos", w.creator, body, "Content-Type", ctype)
 		want(http.StatusServiceUnavailable, "tus upload", "POST", "/api/v1/uploads", w.creator, nil, "Tus-Resumable", "1.0.0", "Upload-Length", "1000")
 	}
@@ -475,10 +469,7 @@ func probe(t *testing.T, w *world, name string) {
 // acknowledged is in PostgreSQL (counted views, comments answered 201,
 // uploads answered 201 — which all become ready, so River recovered too).
 func TestDependencyFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	t0 := time.Now()
 	d := newDeps(t, nil)
 	w := newWorld(t, d.ucc.Base, 5)
@@ -487,7 +478,7 @@ func TestDependencyFaults(t *testing.T) {
 
 	tl := newTally()
 	stop := make(chan struct{})
-	wg := traffic(w, tl, 4, 20*time.Millisecond, stop)
+	wg := traffic(w.base, 4, 20*time.Millisecond, stop, func(anon *testenv.Client, i int) { w.step(tl, anon, i) })
 	time.Sleep(2 * time.Second)
 
 	type fault struct {
@@ -499,7 +490,7 @@ func TestDependencyFaults(t *testing.T) {
 		tl.setPhase(f.name + " down")
 		f.proxy.cut()
 		cut := time.Now()
-		waitFor(t, 15*time.Second, "/readyz to name "+f.name, func() bool {
+		testenv.WaitFor(t, 15*time.Second, "/readyz to name "+f.name, func() bool {
 			st, failing, err := readyz(d.ucc.Base)
 			return err == nil && st == http.StatusServiceUnavailable && slices.Equal(failing, []string{f.name})
 		})
@@ -508,7 +499,7 @@ func TestDependencyFaults(t *testing.T) {
 		tl.setPhase(f.name + " back")
 		f.proxy.restore(t)
 		back := time.Now()
-		waitFor(t, 30*time.Second, "/readyz to recover from the "+f.name+" outage", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "/readyz to recover from the "+f.name+" outage", func() bool {
 			st, _, err := readyz(d.ucc.Base)
 			return err == nil && st == http.StatusOK
 		})
@@ -522,7 +513,7 @@ func TestDependencyFaults(t *testing.T) {
 	t.Logf("faults done at %v", time.Since(t0).Round(time.Millisecond))
 	tl.setPhase("settle")
 	w.settle(t, tl)
-	views := w.checkAcknowledged(t, d.crashEnv)
+	views := w.checkAcknowledged(t, d.sysEnv)
 	t.Logf("checked at %v", time.Since(t0).Round(time.Millisecond))
 	swept := d.sweep(t)
 	rep := checkNoOrphans(t, context.Background(), d.Bucket, d.DB)
@@ -552,7 +543,7 @@ func TestDependencyFaults(t *testing.T) {
 		}
 		tl.mu.Unlock()
 	}
-	d.ucc.stop()
+	d.ucc.Stop()
 }
 
 // TestDependencyStalls makes PostgreSQL and Redis hang instead of refusing
@@ -561,19 +552,16 @@ func TestDependencyFaults(t *testing.T) {
 // reason within seconds, pages not needing them still render, /readyz names
 // the part, and all recovers when the dependency answers again.
 func TestDependencyStalls(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	d := newDeps(t, nil)
-	c := signUp(t, d.ucc.Base, "stall@example.com", "")
-	c.hc.Timeout = 30 * time.Second
-	anon := newClient(d.ucc.Base)
-	anon.hc.Timeout = 30 * time.Second
+	c := testenv.SignUp(t, d.ucc.Base, "stall@example.com", "")
+	c.HTTP.Timeout = 30 * time.Second
+	anon := testenv.NewClient(d.ucc.Base)
+	anon.HTTP.Timeout = 30 * time.Second
 	const limit = 8 * time.Second
-	want := func(dep string, status int, what string, cl *apiClient, method, path string, body any, hdr ...string) {
+	want := func(dep string, status int, what string, cl *testenv.Client, method, path string, body any, hdr ...string) {
 		t.Helper()
-		r, err := cl.do(method, path, body, hdr...)
+		r, err := cl.Do(method, path, body, hdr...)
 		v, why := judge(r, err)
 		t.Logf("%s stalled: %s: %d in %v", dep, what, r.Status, r.Took.Round(time.Millisecond))
 		if v == verdictBad || r.Status != status || r.Took > limit {
@@ -593,22 +581,22 @@ func TestDependencyStalls(t *testing.T) {
 		{"redis", d.redis, func() {
 			want("redis", http.StatusOK, "home page", anon, "GET", "/", nil, "Accept", "text/html")
 			want("redis", http.StatusServiceUnavailable, "log-in", anon, "POST", "/api/v1/auth/tokens",
-				map[string]string{"email": "stall@example.com", "password": "correct horse battery"})
+				map[string]string{"email": "stall@example.com", "password": testenv.TestPassword})
 		}},
 	} {
 		f.proxy.stall(t)
-		waitFor(t, 15*time.Second, "/readyz to name "+f.name, func() bool {
+		testenv.WaitFor(t, 15*time.Second, "/readyz to name "+f.name, func() bool {
 			st, failing, err := readyz(d.ucc.Base)
 			return err == nil && st == http.StatusServiceUnavailable && slices.Equal(failing, []string{f.name})
 		})
 		f.check()
 		f.proxy.restore(t)
-		waitFor(t, 30*time.Second, "/readyz after the "+f.name+" stall", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "/readyz after the "+f.name+" stall", func() bool {
 			st, _, err := readyz(d.ucc.Base)
 			return err == nil && st == http.StatusOK
 		})
-		c.must(t, http.StatusOK, "GET", "/api/v1/me", nil)
+		c.Must(t, http.StatusOK, "GET", "/api/v1/me", nil)
 	}
 	t.Logf("faults injected: %d stalls", d.faults())
-	d.ucc.stop()
+	d.ucc.Stop()
 }

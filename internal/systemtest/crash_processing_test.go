@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ucc-video/ucc/internal/testenv"
 )
 
 // childProcess finds a child of parent whose command name is comm and whose
@@ -58,44 +60,41 @@ func alive(pid int) bool {
 // process's ffmpeg dies with it, its working directory is removed, and the
 // bucket holds nothing the database does not reference.
 func TestProcessingSurvivesSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
-	_, _, long := testClips(t)
-	e := newCrashEnv(t)
+	systemTest(t)
+	long := testenv.ClipFile(t, longClip)
+	e := newSysEnv(t)
 	ctx := context.Background()
 	tmp := t.TempDir() // the child's TMPDIR: where transcoding jobs work
 	p := newUCC(t, e.serveEnv(t, e.Bucket.S3.Endpoint, map[string]string{
 		"TMPDIR": tmp, "UCC_TRANSCODE_TIMEOUT": "12s", "UCC_JOB_RESCUE_AFTER": "13s",
 	}))
-	p.start()
-	creator := signUp(t, p.Base, "proc@example.com", "processor")
+	p.Start()
+	creator := testenv.SignUp(t, p.Base, "proc@example.com", "processor")
 	clip, err := os.ReadFile(long)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vid := creator.upload(t, "Killed while encoding", clip)
+	vid := creator.MustUpload(t, "Killed while encoding", clip)
 
 	var ffmpeg int
-	waitFor(t, 60*time.Second, "ffmpeg to encode the upload", func() bool {
-		ffmpeg = childProcess(p.pid(), "ffmpeg", "libx264")
+	testenv.WaitFor(t, 60*time.Second, "ffmpeg to encode the upload", func() bool {
+		ffmpeg = childProcess(p.Pid(), "ffmpeg", "libx264")
 		return ffmpeg != 0
 	})
 	var progress int
-	waitFor(t, 30*time.Second, "the encode to make progress", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "the encode to make progress", func() bool {
 		err := e.DB.QueryRow(ctx, `SELECT progress FROM videos WHERE public_id = $1`, vid).Scan(&progress)
 		return err == nil && progress > 0
 	})
-	p.kill()
+	p.Kill()
 	killed := time.Now()
-	waitFor(t, 5*time.Second, "the killed process's ffmpeg to end", func() bool { return !alive(ffmpeg) })
-	p.start()
+	testenv.WaitFor(t, 5*time.Second, "the killed process's ffmpeg to end", func() bool { return !alive(ffmpeg) })
+	p.Start()
 
 	waitStatus(t, ctx, e.DB, vid, "ready", 3*time.Minute)
 	var attempts int
 	var state string
-	waitFor(t, 10*time.Second, "River to record the job completed", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "River to record the job completed", func() bool {
 		err := e.DB.QueryRow(ctx, `SELECT attempt, state FROM river_job WHERE kind = 'videos.transcode'`).Scan(&attempts, &state)
 		return err == nil && state == "completed"
 	})
@@ -112,5 +111,5 @@ func TestProcessingSurvivesSIGKILL(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("working directories of transcoding jobs left behind: %v", left)
 	}
-	p.stop()
+	p.Stop()
 }

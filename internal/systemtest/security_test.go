@@ -1,19 +1,13 @@
-package main
+package systemtest
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ucc-video/ucc/internal/testenv"
 	"github.com/ucc-video/ucc/storage/postgres/pgtest"
+	"github.com/ucc-video/ucc/storage/redis/redistest"
 )
 
 // TestSecretsNeverLogged runs `ucc serve` at debug level and sends it every
@@ -23,65 +17,35 @@ import (
 // whole log (and the CLI's output) must not contain any of the secrets,
 // while it does hold the request lines (so the capture works).
 func TestSecretsNeverLogged(t *testing.T) {
-	testenv.RedisURL(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	tag := hex.EncodeToString(b)
+	systemTest(t)
+	_, prefix := redistest.Client(t)
+	tag := testenv.RandomHex(6)
 	secret := func(n string) string { return "Sekret-" + n + "-" + tag }
-	addr := freeAddr(t)
-	for k, v := range map[string]string{
-		"UCC_DATABASE_URL": pgtest.URL(t), "UCC_HTTP_ADDR": addr, "UCC_STORAGE": "fs", "UCC_STORAGE_DIR": t.TempDir(),
-		"UCC_REDIS_PREFIX": "ucctest" + hex.EncodeToString(b[:3]), "UCC_LOG_FORMAT": "json", "UCC_LOG_LEVEL": "debug", "UCC_SHUTDOWN_TIMEOUT": "5s",
-	} {
-		t.Setenv(k, v)
+	u := testenv.StartUCC(t, testenv.ServeConfig{Env: map[string]string{
+		"UCC_DATABASE_URL": pgtest.URL(t), "UCC_STORAGE": "fs", "UCC_STORAGE_DIR": t.TempDir(),
+		"UCC_REDIS_URL": testenv.RedisURL(t), "UCC_REDIS_PREFIX": prefix,
+		"UCC_LOG_FORMAT": "json", "UCC_LOG_LEVEL": "debug", "UCC_SHUTDOWN_TIMEOUT": "5s",
+	}})
+	client := testenv.NewClient(u.Base)
+	type sent struct {
+		method, path string
+		testenv.Reply
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs safeBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, &logs) }()
-	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready: %v\n%s", err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	send := func(method, path, ctype, body string, headers ...string) *http.Response {
+	send := func(method, path, ctype, body string, headers ...string) sent {
 		t.Helper()
-		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
 		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
+			headers = append(headers, "Content-Type", ctype)
 		}
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		res, err := client.Do(req)
+		r, err := client.Do(method, path, body, headers...)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s %s: %v", method, path, err)
 		}
-		out, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		res.Body = io.NopCloser(bytes.NewReader(out))
-		return res
+		return sent{method, path, r}
 	}
-	want := func(res *http.Response, status int) {
+	want := func(s sent, status int) {
 		t.Helper()
-		if res.StatusCode != status {
-			b, _ := io.ReadAll(res.Body)
-			t.Fatalf("%s %s: %d, want %d: %s", res.Request.Method, res.Request.URL.Path, res.StatusCode, status, b)
+		if s.Status != status {
+			t.Fatalf("%s %s: %d, want %d: %s", s.method, s.path, s.Status, status, s.Body)
 		}
 	}
 	const js, form = "application/json", "application/x-www-form-urlencoded"
@@ -93,7 +57,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	want(send("POST", "/api/v1/auth/tokens", js, `{"email":"api@example.com","password":"`+wrong+`"}`), 401)
 	res := send("POST", "/api/v1/auth/tokens", js, `{"email":"api@example.com","password":"`+api+`","name":"cli"}`)
 	want(res, 201)
-	body, _ := io.ReadAll(res.Body)
+	body := res.Body
 	i := strings.Index(string(body), `"token":"`)
 	if i < 0 {
 		t.Fatalf("no token in %s", body)
@@ -114,21 +78,15 @@ func TestSecretsNeverLogged(t *testing.T) {
 	want(send("DELETE", "/api/v1/auth/tokens/current", "", "", "Authorization", "Bearer "+token), 204)
 
 	// The CLI reads a password from standard input and must not echo it.
-	var cliOut, cliErr bytes.Buffer
 	cliPw := secret("cli")
-	if code := run(ctx, []string{"users", "create", "--email", "fin@example.com", "--role", "finance", "--password-stdin"},
-		strings.NewReader(cliPw+"\n"), &cliOut, &cliErr); code != 0 {
-		t.Fatalf("users create: exit %d: %s %s", code, cliOut.String(), cliErr.String())
+	cli := u.Command(nil, strings.NewReader(cliPw+"\n"), "users", "create", "--email", "fin@example.com", "--role", "finance", "--password-stdin")
+	if cli.Code != 0 {
+		t.Fatalf("users create: exit %d: %s %s", cli.Code, cli.Stdout, cli.Stderr)
 	}
 	want(send("POST", "/api/v1/auth/tokens", js, `{"email":"fin@example.com","password":"`+cliPw+`"}`), 201)
 
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
-	all := logs.String() + cliOut.String() + cliErr.String()
+	u.Stop()
+	all := u.Log().String() + cli.Stdout + cli.Stderr
 	if !strings.Contains(all, `"route":"/api/v1/auth/signup"`) || !strings.Contains(all, `"path":"/search"`) {
 		t.Fatalf("the log capture does not hold the request lines:\n%s", all)
 	}

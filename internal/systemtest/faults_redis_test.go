@@ -1,12 +1,10 @@
-package main
+package systemtest
 
 import (
 	"context"
 	"net"
 	"os/exec"
-	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,9 +17,9 @@ type redisServer struct {
 	t    *testing.T
 	bin  string
 	dir  string
-	port int
-	cmd  *exec.Cmd
-	done chan error
+	addr string
+	log  *testenv.Log
+	proc *testenv.Process
 }
 
 func newRedisServer(t *testing.T) *redisServer {
@@ -30,54 +28,61 @@ func newRedisServer(t *testing.T) *redisServer {
 	if err != nil {
 		testenv.Missing(t, "redis-server not on PATH")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testenv.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	r := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: port}
+	r := &redisServer{t: t, bin: bin, dir: t.TempDir(), addr: addr, log: &testenv.Log{}}
 	t.Cleanup(func() {
-		if r.cmd != nil {
-			r.cmd.Process.Kill()
-			<-r.done
+		if r.proc != nil {
+			r.proc.KillGroup()
+		}
+		if t.Failed() {
+			t.Logf("redis-server log:\n%s", r.log.Tail(50))
 		}
 	})
 	return r
 }
 
-func (r *redisServer) url() string { return "redis://127.0.0.1:" + strconv.Itoa(r.port) + "/0" }
+func (r *redisServer) url() string { return "redis://" + r.addr + "/0" }
 
+// start runs redis-server on the data directory and waits until it
+// answers PING.
 func (r *redisServer) start() {
 	r.t.Helper()
-	r.cmd = exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--loglevel", "warning")
-	if err := r.cmd.Start(); err != nil {
+	_, port, _ := net.SplitHostPort(r.addr)
+	p, err := testenv.StartProcess(testenv.ProcessConfig{Name: "redis-server", Log: r.log, Args: []string{r.bin,
+		"--port", port, "--bind", "127.0.0.1", "--dir", r.dir, "--save", "", "--appendonly", "yes",
+		"--appendfsync", "always", "--daemonize", "no", "--loglevel", "warning"}})
+	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.done = make(chan error, 1)
-	go func(c *exec.Cmd, done chan<- error) { done <- c.Wait() }(r.cmd, r.done)
-	waitFor(r.t, 10*time.Second, "redis-server to answer", func() bool {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(r.port), time.Second)
+	r.proc = p
+	err = testenv.AwaitProcess(context.Background(), p, 10*time.Second, "redis-server to answer", func() (bool, string) {
+		c, err := net.DialTimeout("tcp", r.addr, time.Second)
 		if err != nil {
-			return false
+			return false, err.Error()
 		}
 		defer c.Close()
 		_ = c.SetDeadline(time.Now().Add(time.Second))
 		if _, err := c.Write([]byte("PING\r\n")); err != nil {
-			return false
+			return false, err.Error()
 		}
 		b := make([]byte, 7)
 		n, _ := c.Read(b)
-		return string(b[:n]) == "+PONG\r\n"
+		return string(b[:n]) == "+PONG\r\n", string(b[:n])
 	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
 }
 
+// kill ends redis-server with SIGKILL.
 func (r *redisServer) kill() {
 	r.t.Helper()
-	_ = r.cmd.Process.Signal(syscall.SIGKILL)
-	<-r.done
-	r.cmd = nil
+	if err := r.proc.Kill(); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // TestRedisCrashKeepsCountedViews SIGKILLs a real Redis (append-only file,
@@ -88,15 +93,12 @@ func (r *redisServer) kill() {
 // (With Redis's common "appendfsync everysec", a Redis crash may lose up to
 // a second of counted views; without persistence, everything pending.)
 func TestRedisCrashKeepsCountedViews(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	rs := newRedisServer(t)
 	rs.start()
-	e := newCrashEnv(t)
+	e := newSysEnv(t)
 	p := newUCC(t, e.serveEnv(t, e.Bucket.S3.Endpoint, map[string]string{"UCC_REDIS_URL": rs.url()}))
-	p.start()
+	p.Start()
 	w := newWorld(t, p.Base, 0)
 	waitStatus(t, context.Background(), e.DB, w.video, "ready", 2*time.Minute)
 
@@ -107,7 +109,7 @@ func TestRedisCrashKeepsCountedViews(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			anon := newClient(p.Base)
+			anon := testenv.NewClient(p.Base)
 			for {
 				select {
 				case <-stop:
@@ -137,5 +139,5 @@ func TestRedisCrashKeepsCountedViews(t *testing.T) {
 	if tl.get("redis killed", "report")[verdictDegraded] == 0 {
 		t.Error("no report failed while Redis was down: the kill did not land")
 	}
-	p.stop()
+	p.Stop()
 }

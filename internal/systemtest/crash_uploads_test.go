@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"bytes"
@@ -15,116 +15,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/ucc-video/ucc/internal/testenv"
-	"github.com/ucc-video/ucc/internal/videos"
-	"github.com/ucc-video/ucc/internal/views"
-	"github.com/ucc-video/ucc/storage/postgres"
-	"github.com/ucc-video/ucc/storage/postgres/pgtest"
-	uccredis "github.com/ucc-video/ucc/storage/redis"
-	"github.com/ucc-video/ucc/storage/redis/redistest"
 )
-
-// crashEnv is a fresh database, Redis prefix and MinIO bucket for one test.
-type crashEnv struct {
-	DBURL  string
-	DB     *pgxpool.Pool
-	Prefix string
-	Bucket *bucket
-}
-
-func newCrashEnv(t *testing.T) *crashEnv {
-	t.Helper()
-	b := newBucket(t)
-	_, prefix := redistest.Client(t)
-	url := pgtest.URL(t)
-	db, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	return &crashEnv{DBURL: url, DB: db, Prefix: prefix, Bucket: b}
-}
-
-// serveEnv is the serve configuration for this environment, with extra
-// variables added.
-func (e *crashEnv) serveEnv(t *testing.T, s3Endpoint string, extra map[string]string) map[string]string {
-	env := e.Bucket.env(s3Endpoint)
-	env["UCC_DATABASE_URL"] = e.DBURL
-	env["UCC_REDIS_URL"] = testenv.RedisURL(t)
-	env["UCC_REDIS_PREFIX"] = e.Prefix
-	for k, v := range extra {
-		env[k] = v
-	}
-	return env
-}
-
-func (e *crashEnv) count(t testing.TB, sql string, args ...any) int64 {
-	t.Helper()
-	var n int64
-	if err := e.DB.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
-}
-
-// sweep runs the videos orphan sweep as its River job would, with a clock
-// moved past the sweep's grace period, and returns what it removed.
-func (e *crashEnv) sweep(t testing.TB) int {
-	t.Helper()
-	ctx := context.Background()
-	db, err := postgres.Open(ctx, e.DBURL, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rdb, err := uccredis.Open(ctx, testenv.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Close()
-	vstore := postgres.NewViews(db)
-	counts := views.NewService(views.Config{}, vstore, uccredis.NewViewCounter(rdb, e.Prefix, time.Second), vstore, nil, time.Now)
-	later := func() time.Time { return time.Now().Add(videos.SweepGrace + time.Hour) }
-	svc, err := videos.NewService(videos.Config{Store: postgres.NewVideos(db), Objects: e.Bucket.Store, Views: counts,
-		MaxUploadBytes: 1 << 30, Now: later})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := svc.SweepOrphans(ctx)
-	if err != nil {
-		t.Fatalf("orphan sweep: %v", err)
-	}
-	return n
-}
-
-// waitFor polls cond every 20 ms until it holds, failing after timeout.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // streamedRequest starts method path with a body the test writes into
 // through the returned pipe; the answer (or the error of a killed server)
 // arrives on the channel.
-func streamedRequest(c *apiClient, method, path string, size int64, hdr ...string) (*io.PipeWriter, <-chan error) {
+func streamedRequest(c *testenv.Client, method, path string, size int64, hdr ...string) (*io.PipeWriter, <-chan error) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	req, _ := http.NewRequest(method, c.base+path, pr)
+	req, _ := c.Request(method, path, io.Reader(pr), hdr...)
 	req.ContentLength = size
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
 	go func() {
-		res, err := c.hc.Do(req)
+		res, err := c.HTTP.Do(req)
 		if err == nil {
 			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
@@ -161,37 +64,40 @@ func (e *answeredError) Error() string { return "answered " + strconv.Itoa(e.sta
 // video row, and after the orphan sweep the bucket holds nothing that no row
 // references (no object, no incomplete multipart upload).
 func TestUploadsSurviveSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
-	_, big := testMedia(t)
-	e := newCrashEnv(t)
+	systemTest(t)
+	big := testenv.ClipFile(t, bigClip)
+	e := newSysEnv(t)
 	ctx := context.Background()
 	p := newUCC(t, e.serveEnv(t, e.Bucket.S3.Endpoint, nil))
-	p.start()
-	creator := signUp(t, p.Base, "up@example.com", "uploader")
+	p.Start()
+	creator := testenv.SignUp(t, p.Base, "up@example.com", "uploader")
 	kills := 0
+	// killAndRestart kills the server while what's request is under way,
+	// checks that the request was cut off and starts the server again.
+	killAndRestart := func(what string, pw *io.PipeWriter, done <-chan error) {
+		t.Helper()
+		p.Kill()
+		kills++
+		pw.CloseWithError(errKilled)
+		if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
+			t.Fatalf("%s was not cut off by the kill: %v", what, err)
+		}
+		p.Start()
+	}
 
 	// 1. Simple upload, killed mid-file: 6 of its 20 MiB were taken in.
 	junk := make([]byte, 20<<20)
 	_, _ = rand.Read(junk)
-	body, ctype := multipartUpload("Killed mid-file", junk)
+	body, ctype := testenv.UploadForm("Killed mid-file", junk)
 	pw, done := streamedRequest(creator, "POST", "/api/v1/videos", int64(len(body)), "Content-Type", ctype)
 	if _, err := pw.Write(body[:6<<20]); err != nil {
 		t.Fatalf("upload 1 failed before the kill: %v", err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	p.kill()
-	kills++
-	pw.CloseWithError(errKilled)
-	if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
-		t.Fatalf("upload 1 was not cut off by the kill: %v", err)
-	}
-	p.start()
+	killAndRestart("upload 1", pw, done)
 
 	// 2. Simple upload, killed after the file is stored but before the form ends.
-	small, _ := testMedia(t)
+	small := testenv.ClipFile(t, smallClip)
 	clip, err := os.ReadFile(small)
 	if err != nil {
 		t.Fatal(err)
@@ -206,47 +112,35 @@ func TestUploadsSurviveSIGKILL(t *testing.T) {
 	_ = mw.Close()
 	pw, done = streamedRequest(creator, "POST", "/api/v1/videos", int64(form.Len()), "Content-Type", mw.FormDataContentType())
 	go func() { _, _ = pw.Write(form.Bytes()[:held]) }()
-	waitFor(t, 30*time.Second, "the stored original of the simple upload", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "the stored original of the simple upload", func() bool {
 		list, err := e.Bucket.Store.List(ctx, "videos/")
 		return err == nil && len(list) > 0
 	})
-	p.kill()
-	kills++
-	pw.CloseWithError(errKilled)
-	if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
-		t.Fatalf("upload 2 was not cut off by the kill: %v", err)
-	}
-	p.start()
+	killAndRestart("upload 2", pw, done)
 
 	// 3. Resumable upload, killed mid-PATCH after its first part is recorded.
 	want, err := os.ReadFile(big)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := creator.must(t, http.StatusCreated, "POST", "/api/v1/uploads", nil, "Tus-Resumable", "1.0.0",
+	r := creator.Must(t, http.StatusCreated, "POST", "/api/v1/uploads", nil, "Tus-Resumable", "1.0.0",
 		"Upload-Length", strconv.Itoa(len(want)), "Upload-Metadata", "title S2lsbGVkIG1pZC1QQVRDSA==")
 	loc := r.Header.Get("Location")
 	id := loc[strings.LastIndex(loc, "/")+1:]
 	pw, done = streamedRequest(creator, "PATCH", loc, int64(len(want)), "Tus-Resumable", "1.0.0",
 		"Content-Type", "application/offset+octet-stream", "Upload-Offset", "0")
 	go func() { _, _ = pw.Write(want[:9<<20]) }()
-	waitFor(t, 30*time.Second, "the first tus part to be recorded", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "the first tus part to be recorded", func() bool {
 		return e.count(t, `SELECT upload_offset FROM upload_sessions WHERE id = $1`, id) >= 8<<20
 	})
-	p.kill()
-	kills++
-	pw.CloseWithError(errKilled)
-	if err := <-done; err == nil || strings.HasPrefix(err.Error(), "answered") {
-		t.Fatalf("tus PATCH was not cut off by the kill: %v", err)
-	}
-	p.start()
+	killAndRestart("tus PATCH", pw, done)
 
-	r = creator.must(t, http.StatusOK, "HEAD", loc, nil, "Tus-Resumable", "1.0.0")
+	r = creator.Must(t, http.StatusOK, "HEAD", loc, nil, "Tus-Resumable", "1.0.0")
 	off, err := strconv.Atoi(r.Header.Get("Upload-Offset"))
 	if err != nil || off <= 0 || off >= len(want) {
 		t.Fatalf("HEAD after the restart: Upload-Offset %q, want part of the %d bytes", r.Header.Get("Upload-Offset"), len(want))
 	}
-	r = creator.must(t, http.StatusNoContent, "PATCH", loc, want[off:], "Tus-Resumable", "1.0.0",
+	r = creator.Must(t, http.StatusNoContent, "PATCH", loc, want[off:], "Tus-Resumable", "1.0.0",
 		"Content-Type", "application/offset+octet-stream", "Upload-Offset", strconv.Itoa(off))
 	vid := r.Header.Get("Upload-Video-Id")
 	if vid == "" {
@@ -289,5 +183,5 @@ func TestUploadsSurviveSIGKILL(t *testing.T) {
 	if len(left) != 1 || swept != 2 {
 		t.Fatalf("%d incomplete uploads before the sweep, %d removed; want upload 1's incomplete upload and upload 2's original", len(left), swept)
 	}
-	p.stop()
+	p.Stop()
 }

@@ -1,18 +1,11 @@
-package main
+package systemtest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,9 +22,7 @@ import (
 // cleanly and checks that PostgreSQL holds exactly as many views as reports
 // were answered "counted": true.
 func TestViewCountingSurvivesSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test builds and runs the ucc binary; skipped with -short")
-	}
+	systemTest(t)
 	const (
 		reports = 3000
 		clients = 24
@@ -57,76 +48,25 @@ func TestViewCountingSurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := uccBinary(t)
+	u := testenv.NewUCC(t, testenv.ServeConfig{Env: map[string]string{
+		"UCC_DATABASE_URL": dbURL, "UCC_DATABASE_MAX_CONNS": "10", "UCC_MIGRATE_ON_START": "false",
+		"UCC_REDIS_URL": redisURL, "UCC_REDIS_PREFIX": prefix,
+		"UCC_STORAGE": "fs", "UCC_STORAGE_DIR": t.TempDir(),
+		"UCC_SECRET_KEY":     "crash-test-secret-0123456789abcdef",
+		"UCC_VIEW_MIN_WATCH": "0s", "UCC_VIEW_FLUSH_INTERVAL": "200ms", "UCC_VIEW_IP_HOURLY_CAP": "0", "UCC_VIEW_DEDUP_WINDOW": "1h",
+		"UCC_LOG_LEVEL": "warn", "UCC_LOG_FORMAT": "text", "UCC_SHUTDOWN_TIMEOUT": "15s", "UCC_WORKERS": "1",
+	}})
+	u.Start()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	base := "http://" + addr
-	env := append(os.Environ(),
-		"UCC_HTTP_ADDR="+addr, "UCC_BASE_URL="+base,
-		"UCC_DATABASE_URL="+dbURL, "UCC_DATABASE_MAX_CONNS=10", "UCC_MIGRATE_ON_START=false",
-		"UCC_REDIS_URL="+redisURL, "UCC_REDIS_PREFIX="+prefix,
-		"UCC_STORAGE=fs", "UCC_STORAGE_DIR="+t.TempDir(), "UCC_S3_ENDPOINT=",
-		"UCC_SECRET_KEY=crash-test-secret-0123456789abcdef",
-		"UCC_VIEW_MIN_WATCH=0s", "UCC_VIEW_FLUSH_INTERVAL=200ms", "UCC_VIEW_IP_HOURLY_CAP=0", "UCC_VIEW_DEDUP_WINDOW=1h",
-		"UCC_LOG_LEVEL=warn", "UCC_LOG_FORMAT=text", "UCC_SHUTDOWN_TIMEOUT=15s", "UCC_WORKERS=1",
-	)
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	logW := writerFunc(func(p []byte) (int, error) { logMu.Lock(); defer logMu.Unlock(); return logs.Write(p) })
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve")
-		cmd.Env = env
-		cmd.Stdout, cmd.Stderr = logW, logW
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			res, err := http.Get(base + "/healthz")
-			if err == nil {
-				res.Body.Close()
-				if res.StatusCode == 200 {
-					return cmd
-				}
-			}
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				logMu.Lock()
-				defer logMu.Unlock()
-				t.Fatalf("ucc did not become healthy; log:\n%s", logs.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	cmd := start()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck
-
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	const ua = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
+	client := testenv.NewClient(u.Base)
+	client.HTTP = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	do := func(method, path, viewer string, body any) (int, []byte, http.Header, error) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("User-Agent", ua)
-		req.Header.Set("Content-Type", "application/json")
+		var hdr []string
 		if viewer != "" {
-			req.Header.Set("X-UCC-Viewer", viewer)
+			hdr = []string{"X-UCC-Viewer", viewer}
 		}
-		res, err := client.Do(req)
-		if err != nil {
-			return 0, nil, nil, err
-		}
-		defer res.Body.Close()
-		b, err := io.ReadAll(res.Body)
-		return res.StatusCode, b, res.Header, err
+		r, err := client.Do(method, path, body, hdr...)
+		return r.Status, r.Body, r.Header, err
 	}
 
 	var counted, answered, retries atomic.Int64
@@ -146,14 +86,12 @@ func TestViewCountingSurvivesSIGKILL(t *testing.T) {
 						time.Sleep(20 * time.Millisecond)
 						continue
 					}
-					var g struct {
-						PlayToken string `json:"play_token"`
-					}
-					if json.Unmarshal(b, &g) != nil || g.PlayToken == "" || h.Get("X-UCC-Viewer") == "" {
+					g, err := testenv.DecodePlay(b)
+					if err != nil || h.Get("X-UCC-Viewer") == "" {
 						t.Errorf("play answer %s", b)
 						return
 					}
-					viewer, token = h.Get("X-UCC-Viewer"), g.PlayToken
+					viewer, token = h.Get("X-UCC-Viewer"), g.Token
 				}
 				for { // report until a definite answer; a lost answer is retried with the same token
 					if time.Now().After(deadline) {
@@ -166,11 +104,8 @@ func TestViewCountingSurvivesSIGKILL(t *testing.T) {
 						time.Sleep(20 * time.Millisecond)
 						continue
 					}
-					var res struct {
-						Counted bool
-						Reason  string
-					}
-					if st != 200 || json.Unmarshal(b, &res) != nil {
+					res, err := testenv.DecodeViewResult(b)
+					if st != 200 || err != nil {
 						t.Errorf("report answer %d %s", st, b)
 						return
 					}
@@ -195,25 +130,16 @@ func TestViewCountingSurvivesSIGKILL(t *testing.T) {
 	// Kill the server at random moments while reports and flushes run.
 	for k := 0; k < kills; k++ {
 		time.Sleep(time.Duration(150+rand.IntN(500)) * time.Millisecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		cmd.Wait() //nolint:errcheck
+		u.Kill()
 		t.Logf("kill %d after %d answers", k+1, answered.Load())
-		cmd = start()
+		u.Start()
 	}
 	wg.Wait()
 	if t.Failed() {
 		return
 	}
 	// Clean stop: SIGTERM, final flush.
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		logMu.Lock()
-		t.Fatalf("ucc exit: %v\n%s", err, logs.String())
-	}
+	u.Stop()
 
 	var total, daily, flushed int64
 	if err := conn.QueryRow(ctx, `SELECT views FROM videos WHERE public_id = $1`, pub).Scan(&total); err != nil {
@@ -244,7 +170,3 @@ func TestViewCountingSurvivesSIGKILL(t *testing.T) {
 		t.Fatal("no request ever failed: the kills did not land while reports were running")
 	}
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -1,19 +1,16 @@
-package main
+package systemtest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ucc-video/ucc/internal/revenue"
+	"github.com/ucc-video/ucc/internal/testenv"
 	"github.com/ucc-video/ucc/storage/postgres"
 	"github.com/ucc-video/ucc/storage/postgres/pgtest"
 )
@@ -23,6 +20,7 @@ import (
 // hook), checks nothing of the run is visible, then runs it again, verifies
 // and reports through the CLI.
 func TestRevenueCLIKilledMidRun(t *testing.T) {
+	systemTest(t)
 	ctx := context.Background()
 	url := pgtest.URL(t)
 	db, err := postgres.Open(ctx, url, 4)
@@ -54,45 +52,26 @@ func TestRevenueCLIKilledMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := uccBinary(t)
-	env := append(os.Environ(), "UCC_DATABASE_URL="+url, "UCC_LOG_FORMAT=text")
+	bin := testenv.UCCBinary(t)
+	env := append(testenv.WithoutPrefix(os.Environ(), "UCC_"), "UCC_DATABASE_URL="+url, "UCC_LOG_FORMAT=text")
 	run := func(extraEnv []string, args ...string) (string, string, int) {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(append([]string{}, env...), extraEnv...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return out.String(), errb.String(), code
+		res := testenv.RunUCC(t, bin, append(append([]string{}, env...), extraEnv...), nil, args...)
+		return res.Stdout, res.Stderr, res.Code
 	}
 
 	// Start a run that holds its transaction open after writing every row, and kill it there.
-	cmd := exec.Command(bin, "revenue", "calculate", "--period", "2024-05")
-	cmd.Env = append(append([]string{}, env...), "UCC_TEST_REVENUE_HOLD=2m")
-	stderr, err := cmd.StderrPipe()
+	held, err := testenv.StartProcess(testenv.ProcessConfig{Name: "ucc revenue calculate",
+		Args: []string{bin, "revenue", "calculate", "--period", "2024-05"},
+		Env:  append(append([]string{}, env...), "UCC_TEST_REVENUE_HOLD=2m")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	t.Cleanup(held.KillGroup)
+	if err := testenv.AwaitProcess(ctx, held, time.Minute, "the run to reach the hold point", func() (bool, string) {
+		return strings.Contains(held.Log().String(), "holding the calculation transaction open"), ""
+	}); err != nil {
 		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	held := false
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "holding the calculation transaction open") {
-			held = true
-			break
-		}
-	}
-	if !held {
-		_ = cmd.Process.Kill()
-		t.Fatalf("the run never reached the hold point: %v", sc.Err())
 	}
 	// The run holds the period's advisory lock (0x72657601, 202405).
 	const lockSQL = `SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
@@ -101,10 +80,9 @@ func TestRevenueCLIKilledMidRun(t *testing.T) {
 		t.Fatalf("advisory lock held %d times during the run, want 1", n)
 	}
 	// The rows are written but not committed: the draft is not visible.
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := held.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	_ = cmd.Wait()
 	if n := count(`SELECT count(*) FROM revenue_payouts`); n != 0 {
 		t.Fatalf("%d payout rows after the kill", n)
 	}

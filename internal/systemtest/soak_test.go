@@ -1,4 +1,4 @@
-package main
+package systemtest
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ucc-video/ucc/internal/testenv"
 )
 
 // soakConfig is how long and how hard TestSoak runs: a short run in
@@ -45,7 +47,7 @@ type soakStats struct {
 	bad       []string
 }
 
-func (s *soakStats) note(r reply, err error) verdict {
+func (s *soakStats) note(r testenv.Reply, err error) verdict {
 	v, why := judge(r, err)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,10 +85,7 @@ func (s *soakStats) percentile(p float64) time.Duration {
 // exactly: PostgreSQL's total equals the reports answered counted.
 // `make test` runs a short version; UCC_SOAK=1 (`make soak`) a long one.
 func TestSoak(t *testing.T) {
-	if testing.Short() {
-		t.Skip("soak test builds and runs the ucc binary; skipped with -short")
-	}
-	t.Parallel()
+	systemTest(t)
 	cfg := soakSettings(t)
 	d := newDeps(t, map[string]string{"UCC_DATABASE_MAX_CONNS": "20", "UCC_LOG_LEVEL": "error"})
 	w := newWorld(t, d.ucc.Base, 12)
@@ -97,22 +96,22 @@ func TestSoak(t *testing.T) {
 	// and reading comments, a few comments (each user at most one per 7 s,
 	// under the comment rate limit).
 	lastComment := make([]atomic.Int64, len(w.viewers))
-	step := func(anon *apiClient, i int) {
+	step := func(anon *testenv.Client, i int) {
 		tl := tallyFunc(st.note)
 		switch i % 8 {
 		case 0, 4:
 			w.view(tl, anon) // play token + report
 		case 1, 5:
-			r, err := anon.do("GET", "/watch/"+w.video, nil, "Accept", "text/html")
+			r, err := anon.Do("GET", "/watch/"+w.video, nil, "Accept", "text/html")
 			st.note(r, err)
 		case 2:
-			r, err := anon.do("GET", "/search?q=clip", nil, "Accept", "text/html")
+			r, err := anon.Do("GET", "/search?q=clip", nil, "Accept", "text/html")
 			st.note(r, err)
 		case 3:
-			r, err := anon.do("GET", "/api/v1/search?q=fault+clip", nil)
+			r, err := anon.Do("GET", "/api/v1/search?q=fault+clip", nil)
 			st.note(r, err)
 		case 6:
-			r, err := anon.do("GET", "/api/v1/videos/"+w.video+"/comments", nil)
+			r, err := anon.Do("GET", "/api/v1/videos/"+w.video+"/comments", nil)
 			st.note(r, err)
 		case 7:
 			u := (i / 8) % len(w.viewers)
@@ -120,32 +119,15 @@ func TestSoak(t *testing.T) {
 			if last := lastComment[u].Load(); now-last > int64(7*time.Second) && lastComment[u].CompareAndSwap(last, now) {
 				w.comment(tl, u)
 			} else {
-				r, err := anon.do("GET", "/", nil, "Accept", "text/html")
+				r, err := anon.Do("GET", "/", nil, "Accept", "text/html")
 				st.note(r, err)
 			}
 		}
 	}
 
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var seq atomic.Int64
 	start := time.Now()
-	for g := 0; g < cfg.Clients; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			anon := newClient(w.base)
-			anon.hc.Timeout = 15 * time.Second
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				step(anon, int(seq.Add(1)))
-			}
-		}()
-	}
+	wg := traffic(w.base, cfg.Clients, 0, stop, step)
 
 	// Cut Redis off in the middle; the outage window lasts until /readyz is
 	// ready again.
@@ -155,7 +137,7 @@ func TestSoak(t *testing.T) {
 	d.redis.cut()
 	time.Sleep(cfg.Outage)
 	d.redis.restore(t)
-	waitFor(t, 30*time.Second, "/readyz after Redis returned", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "/readyz after Redis returned", func() bool {
 		s, _, err := readyz(d.ucc.Base)
 		return err == nil && s == http.StatusOK
 	})
@@ -167,7 +149,7 @@ func TestSoak(t *testing.T) {
 	elapsed := time.Since(start)
 
 	w.settle(t, tallyFunc(st.note))
-	views := w.checkAcknowledged(t, d.crashEnv)
+	views := w.checkAcknowledged(t, d.sysEnv)
 	p50, p99 := st.percentile(50), st.percentile(99)
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -193,10 +175,10 @@ func TestSoak(t *testing.T) {
 	if w.counted == 0 || len(w.comments) == 0 {
 		t.Errorf("soak counted %d views and stored %d comments; want some of each", w.counted, len(w.comments))
 	}
-	d.ucc.stop()
+	d.ucc.Stop()
 }
 
 // tallyFunc records answers whatever their operation.
-type tallyFunc func(reply, error) verdict
+type tallyFunc func(testenv.Reply, error) verdict
 
-func (f tallyFunc) note(_ string, r reply, err error) verdict { return f(r, err) }
+func (f tallyFunc) note(_ string, r testenv.Reply, err error) verdict { return f(r, err) }
