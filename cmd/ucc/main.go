@@ -17,6 +17,8 @@ import (
 	"syscall"
 
 	"github.com/ucc-video/ucc/internal/config"
+	"github.com/ucc-video/ucc/internal/errs"
+	"github.com/ucc-video/ucc/internal/i18n"
 	"github.com/ucc-video/ucc/storage/postgres"
 )
 
@@ -38,6 +40,41 @@ type env struct {
 	// config parses the configuration: config.Load (the process
 	// environment) in main, a map of variables in tests.
 	config func() (config.Config, error)
+	// locale is the process's locale (LC_ALL, else LC_MESSAGES, else
+	// LANG: "ko_KR.UTF-8"), which picks the language of the messages a
+	// person reads; "" in tests.
+	locale string
+}
+
+// say is the localizer of the messages a person reads from the command
+// line: the language the locale names, if UCC speaks it, else
+// UCC_DEFAULT_LANGUAGE (Korean by default).
+func (e env) say() *i18n.Localizer {
+	lang := strings.ToLower(e.locale)
+	if i := strings.IndexAny(lang, "_.@-"); i >= 0 {
+		lang = lang[:i]
+	}
+	if !i18n.Supported(lang) {
+		lang = ""
+		if cfg, err := e.config(); err == nil {
+			lang = cfg.DefaultLanguage
+		}
+	}
+	cat, err := i18n.Load(i18n.Options{Default: i18n.English})
+	if err != nil {
+		panic(err) // the embedded catalogs are checked by their tests
+	}
+	return cat.Localizer(lang)
+}
+
+// processLocale is LC_ALL, else LC_MESSAGES, else LANG.
+func processLocale() string {
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if l := os.Getenv(v); l != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 func commands() []command {
@@ -79,7 +116,7 @@ func main() {
 // run runs the command line args with the configuration of the process
 // environment and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runEnv(ctx, args, env{stdin: stdin, stdout: stdout, stderr: stderr, config: config.Load})
+	return runEnv(ctx, args, env{stdin: stdin, stdout: stdout, stderr: stderr, config: config.Load, locale: processLocale()})
 }
 
 // runEnv runs the command line args in e and returns the exit code.
@@ -109,6 +146,11 @@ func runEnv(ctx context.Context, args []string, e env) int {
 			fmt.Fprintf(stderr, "ucc: %s\n", ce.Error())
 			return 2
 		default:
+			var ee *errs.Error
+			if errors.As(err, &ee) { // a domain error, in the reader's language
+				fmt.Fprintf(stderr, "ucc %s: %s\n", c.name, oneLine(errors.New(e.say().Error(ee))))
+				return 1
+			}
 			fmt.Fprintf(stderr, "ucc %s: %s\n", c.name, oneLine(err))
 			return 1
 		}

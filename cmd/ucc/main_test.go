@@ -22,8 +22,14 @@ func configOf(vars map[string]string) func() (config.Config, error) {
 // ucc runs the command line args with vars as its configuration.
 func ucc(t *testing.T, vars map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return uccIn(t, "", vars, stdin, args...)
+}
+
+// uccIn is ucc in the process locale locale ("ko_KR.UTF-8").
+func uccIn(t *testing.T, locale string, vars map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code = runEnv(context.Background(), args, env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, config: configOf(vars)})
+	code = runEnv(context.Background(), args, env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, config: configOf(vars), locale: locale})
 	return code, out.String(), errb.String()
 }
 
@@ -56,7 +62,7 @@ func TestBadConfigStopsWithOneLine(t *testing.T) {
 
 func TestUsersCreateAndMigrateStatus(t *testing.T) {
 	t.Parallel()
-	vars := map[string]string{"UCC_DATABASE_URL": pgtest.URL(t), "UCC_LOG_FORMAT": "text"}
+	vars := map[string]string{"UCC_DATABASE_URL": pgtest.URL(t), "UCC_LOG_FORMAT": "text", "UCC_DEFAULT_LANGUAGE": "en"}
 	code, out, errOut := ucc(t, vars, "s3cret-password\n", "users", "create", "--email", "Fin@Example.com", "--role", "finance", "--password-stdin")
 	if code != 0 || !strings.Contains(out, "with role finance") {
 		t.Fatalf("users create: %d %q %q", code, out, errOut)
@@ -69,6 +75,17 @@ func TestUsersCreateAndMigrateStatus(t *testing.T) {
 	}
 	if code, out, _ := ucc(t, vars, "", "users", "set-role", "--email", "fin@example.com", "--role", "admin"); code != 0 || !strings.Contains(out, "now admin") {
 		t.Fatalf("set-role: %d %q", code, out)
+	}
+	// In Korean: by the locale, or by UCC_DEFAULT_LANGUAGE when the locale names no language UCC speaks.
+	if code, out, _ := uccIn(t, "ko_KR.UTF-8", vars, "s3cret-password\n", "users", "create", "--email", "minsu@example.com", "--role", "creator", "--password-stdin"); code != 0 || !strings.Contains(out, "creator 역할로 만들었습니다") {
+		t.Fatalf("users create in Korean: %d %q", code, out)
+	}
+	ko := map[string]string{"UCC_DATABASE_URL": vars["UCC_DATABASE_URL"], "UCC_DEFAULT_LANGUAGE": "ko"}
+	if code, _, errOut := uccIn(t, "C.UTF-8", ko, "s3cret-password\n", "users", "create", "--email", "minsu@example.com", "--password-stdin"); code != 1 || !strings.Contains(errOut, "이 이메일로 만든 계정이 이미 있습니다") {
+		t.Fatalf("duplicate in Korean: %d %q", code, errOut)
+	}
+	if code, out, _ := uccIn(t, "en_US.UTF-8", ko, "", "users", "set-role", "--email", "minsu@example.com", "--role", "viewer"); code != 0 || !strings.Contains(out, "is now viewer") {
+		t.Fatalf("set-role in an English locale: %d %q", code, out)
 	}
 	code, out, _ = ucc(t, vars, "", "migrate", "status")
 	if code != 0 || !strings.Contains(out, "00001_accounts.sql") || strings.Contains(out, "  pending  ") {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ucc-video/ucc/internal/accounts"
+	"github.com/ucc-video/ucc/internal/i18n"
 	"github.com/ucc-video/ucc/storage/postgres"
 )
 
@@ -54,15 +55,15 @@ func runUsers(ctx context.Context, args []string, e env) error {
 		}
 		u, _, err := store.UserByEmail(ctx, norm)
 		if err != nil {
-			return fmt.Errorf("no account with email %s: %w", norm, err)
+			return fmt.Errorf("%s: %w", e.say().T("cli.no_account", "Email", norm), err)
 		}
 		if err := store.SetRole(ctx, u.ID, role); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "user %d (%s) is now %s\n", u.ID, u.Email, role)
+		fmt.Fprintln(stdout, e.say().T("cli.role_set", "ID", fmt.Sprint(u.ID), "Email", u.Email, "Role", string(role)))
 		return nil
 	}
-	password, err := readPassword(e.stdin, e.stderr, *pwStdin)
+	password, err := readPassword(e.stdin, e.stderr, *pwStdin, e.say())
 	if err != nil {
 		return err
 	}
@@ -71,33 +72,34 @@ func runUsers(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "created user %d <%s> with role %s\n", u.ID, u.Email, u.Role)
+	fmt.Fprintln(stdout, e.say().T("cli.user_created", "ID", fmt.Sprint(u.ID), "Email", u.Email, "Role", string(u.Role)))
 	return nil
 }
 
-// readPassword prompts twice without echo on a terminal, else reads one line.
-func readPassword(stdin io.Reader, stderr io.Writer, fromStdin bool) (string, error) {
+// readPassword prompts twice without echo on a terminal (in say's
+// language), else reads one line.
+func readPassword(stdin io.Reader, stderr io.Writer, fromStdin bool, say *i18n.Localizer) (string, error) {
 	if f, ok := stdin.(*os.File); ok && !fromStdin && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(stderr, "Password: ")
+		fmt.Fprint(stderr, say.T("cli.password")+" ")
 		p1, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(stderr)
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprint(stderr, "Repeat password: ")
+		fmt.Fprint(stderr, say.T("cli.password_again")+" ")
 		p2, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(stderr)
 		if err != nil {
 			return "", err
 		}
 		if string(p1) != string(p2) {
-			return "", errors.New("the passwords do not match")
+			return "", errors.New(say.T("cli.passwords_differ"))
 		}
 		return string(p1), nil
 	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", errors.New("no password given on standard input")
+		return "", errors.New(say.T("cli.no_password"))
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }

@@ -21,8 +21,8 @@ type ServeConfig struct {
 	Role string // web, worker or all ("" = all)
 	// Env is the ucc configuration (UCC_* variables). The caller's own UCC_*
 	// variables never reach the process. UCC_HTTP_ADDR defaults to a free
-	// loopback port, UCC_BASE_URL to its URL and UCC_SECRET_KEY to a random
-	// key kept across restarts.
+	// loopback port, UCC_BASE_URL to its URL, UCC_SECRET_KEY to a random
+	// key kept across restarts and UCC_DEFAULT_LANGUAGE to en.
 	Env map[string]string
 	// LogPath, when set, also receives the output (appended across restarts).
 	LogPath string
@@ -63,7 +63,10 @@ func NewServer(cfg ServeConfig) (*Server, error) {
 	if cfg.StopTimeout == 0 {
 		cfg.StopTimeout = 60 * time.Second
 	}
-	vars := map[string]string{"UCC_SECRET_KEY": "test-" + RandomHex(24)}
+	// English unless the test asks for another language (the browser
+	// journey's Korean run does): tests read the messages as the Go source
+	// writes them.
+	vars := map[string]string{"UCC_SECRET_KEY": "test-" + RandomHex(24), "UCC_DEFAULT_LANGUAGE": "en"}
 	for k, v := range cfg.Env {
 		vars[k] = v
 	}
