@@ -62,6 +62,7 @@ func newFuzzCommunity(f *testing.F) *fuzzCommunity {
 		{"Tomato sauce (quick)", "tomatoes | garlic & basil: 10 minutes <b>only</b>"},
 		{"日本のラーメン", "スープ と 麺"},
 		{"C'est la vie: crêpes", "farine, œufs, lait; O'Brien's recipe"},
+		{"통기타 연주 guitar", "기타를 배우는 법: 코드 C와 G"},
 	}
 	for i, tx := range texts {
 		id := q(`INSERT INTO videos (public_id, channel_id, creator_id, title, description, visibility, status, duration_seconds, published_at)
@@ -98,6 +99,7 @@ func FuzzSearchPostgres(f *testing.F) {
 	fc := newFuzzCommunity(f)
 	for _, s := range []string{"pasta", "\"al dente\"", "-pasta", "pasta OR sauce", "or or or", "\"", "'", "''", "\\", "&|!",
 		"a:*", "!(a & b)", "<->", "'; DROP TABLE videos; --", "%_", "\x00", "a\xffb", "ラーメン", "crêpes", "@cooking",
+		"기타", "기타를", "-기타", "-기타 -통기타", "기타 -guitar", "guitar -기타", "\"통기타 연주\"", "K팝", "기타:*", "가", "을", "'기타'", "기타 OR 연주",
 		strings.Repeat("x", 5000), strings.Repeat("\"a\" ", 300), "1e308", "NULL", "$1", ":", "::text"} {
 		f.Add(s, uint16(0))
 	}
