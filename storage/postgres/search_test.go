@@ -70,20 +70,20 @@ func TestKoreanSearch(t *testing.T) {
 		}
 	}
 	guitar := []string{learn, acoustic, mixed, inDesc, electric}
-	same("기타", guitar...)           // the word, in titles and descriptions, alone and inside compounds
-	same("기타를", guitar...)          // with a particle: also found without it
-	same("통기타", acoustic)           // the compound finds only itself
+	same("기타", guitar...)  // the word, in titles and descriptions, alone and inside compounds
+	same("기타를", guitar...) // with a particle: also found without it
+	same("통기타", acoustic)  // the compound finds only itself
 	same("통기타를", acoustic)
 	same("일렉기타", electric)
-	same("연주", acoustic, inDesc)     // 연주 and 연주합니다
-	same("기타 코드", learn, mixed)     // both words (코드 in learn's description)
-	same("guitar 기타", mixed)        // mixed Korean and English
+	same("연주", acoustic, inDesc) // 연주 and 연주합니다
+	same("기타 코드", learn, mixed)  // both words (코드 in learn's description)
+	same("guitar 기타", mixed)     // mixed Korean and English
 	same("기타 -통기타", learn, mixed, inDesc, electric)
 	same("김치", kimchi)
-	same("보라", kimchi)    // the channel's name
+	same("보라", kimchi) // the channel's name
 	same("음악 교실", learn, acoustic, mixed, inDesc, electric)
-	same("요리를", kimchi)  // channel name with a particle
-	same("피아노")          // nothing
+	same("요리를", kimchi)   // channel name with a particle
+	same("피아노")           // nothing
 	same("-기타")           // only an exclusion: nothing
 	same("guitar", mixed) // English as before
 
