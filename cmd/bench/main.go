@@ -87,7 +87,7 @@ type options struct {
 }
 
 // rowKeys are the rows in table order, for -rows.
-var rowKeys = []string{"view", "watch", "home", "search", "upload", "flush", "revenue", "mixed"}
+var rowKeys = []string{"view", "watch", "home", "search", "ksearch", "upload", "flush", "revenue", "mixed"}
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fl := flag.NewFlagSet("bench", flag.ContinueOnError)

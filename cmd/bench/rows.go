@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -31,6 +32,8 @@ var rowDefs = []rowDef{
 		baseline: "bare gin handler rendering a static page", measure: (*bench).homeRow},
 	{key: "search", path: fixed("search (`GET /search?q=`)"),
 		baseline: "bare gin handler rendering a static page", measure: (*bench).searchRow},
+	{key: "ksearch", path: fixed("Korean search (`GET /search?q=기타를`, Hangul bigrams)"),
+		baseline: "bare gin handler rendering a static page", measure: (*bench).koreanSearchRow},
 	{key: "upload", path: func(b *bench) string {
 		return "upload " + formatBytes(b.opts.Size.UploadBytes) + " (`POST /api/v1/videos`, multipart), `s3` driver"
 	},
@@ -254,6 +257,26 @@ func (b *bench) searchRow(ctx context.Context) (row, error) {
 	var matches int
 	_ = b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM videos WHERE search @@ websearch_to_tsquery('english', $1)`, searchWords[0]).Scan(&matches)
 	notes = append([]string{fmt.Sprintf("one-word queries (%d words in turn); %q matches %s of the %s videos", len(searchWords), searchWords[0], thousands(matches), thousands(b.cat.Videos))}, notes...)
+	return row{Figures: figs, Notes: notes}, err
+}
+
+// koreanSearchRow asks for Korean words with a particle attached (기타를,
+// 요리를, ...): each finds the titles with the word and those with it inside
+// a compound (통기타).
+func (b *bench) koreanSearchRow(ctx context.Context) (row, error) {
+	word := func(i int) string { return url.QueryEscape(koreanWords[i%len(koreanWords)] + "를") }
+	req, _ := http.NewRequest(http.MethodGet, b.uccURL+"/search?q="+word(0), nil)
+	if err := b.probe(ctx, req, http.StatusOK, "Korean search"); err != nil {
+		return row{}, err
+	}
+	q := func(_, seq int) (*http.Request, error) {
+		return http.NewRequest(http.MethodGet, b.uccURL+"/search?q="+word(seq), nil)
+	}
+	figs, notes, err := b.httpCompare(ctx, b.opts.Conns, q, http.StatusOK, get(b.baseURL+"/page", nil), http.StatusOK)
+	var matches, compounds int
+	_ = b.db.Pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE title LIKE '%통기타%') FROM videos WHERE search_ko @@ '기타'::tsquery`).Scan(&matches, &compounds)
+	notes = append([]string{fmt.Sprintf("one-word queries with a particle (%d words in turn); %q matches %s of the %s videos (%s of them by 통기타)",
+		len(koreanWords), koreanWords[0]+"를", thousands(matches), thousands(b.cat.Videos), thousands(compounds))}, notes...)
 	return row{Figures: figs, Notes: notes}, err
 }
 

@@ -18,6 +18,13 @@ import (
 var searchWords = []string{"guitar", "cooking", "travel", "physics", "chess", "garden",
 	"running", "painting", "history", "coding", "piano", "football"}
 
+// koreanWords are the Korean words of the titles, one beside each of
+// searchWords: a title about guitar ends "· 기타를 배우는 법" or
+// "· 통기타 연주" (the word inside a compound), so the Korean search row
+// finds words with particles and inside compounds.
+var koreanWords = []string{"기타", "요리", "여행", "물리", "체스", "정원",
+	"달리기", "그림", "역사", "코딩", "피아노", "축구"}
+
 // catalogue is what seedCatalogue wrote.
 type catalogue struct {
 	FirstCreator int64 // users.id of creator 1; creators are contiguous
@@ -78,7 +85,9 @@ func seedCatalogue(ctx context.Context, pool *pgxpool.Pool, sz sizes) (catalogue
 					created_at, updated_at, published_at)
 				SELECT `+publicIDSQL+`,
 					$1::bigint + (g - 1) % $3::int, $2::bigint + (g - 1) % $3::int,
-					initcap(w.words[1 + g % cardinality(w.words)]) || ' and ' || w.words[1 + (g / 7) % cardinality(w.words)] || ' #' || g,
+					initcap(w.words[1 + g % cardinality(w.words)]) || ' and ' || w.words[1 + (g / 7) % cardinality(w.words)] || ' #' || g
+						|| ' · ' || CASE WHEN (g / cardinality(w.words)) % 2 = 0 THEN ($6::text[])[1 + g % cardinality(w.words)] || '를 배우는 법'
+							ELSE '통' || ($6::text[])[1 + g % cardinality(w.words)] || ' 연주' END,
 					'Seeded video ' || g || ' about ' || w.words[1 + g % cardinality(w.words)] || '.',
 					'public', 'ready', 100, 120 + g % 600, 1280, 720,
 					'videos/' || `+publicIDSQL+` || '/original', 50000000, 'videos/' || `+publicIDSQL+` || '/thumb.jpg', (g::bigint * 7919) % 100000,
@@ -86,7 +95,7 @@ func seedCatalogue(ctx context.Context, pool *pgxpool.Pool, sz sizes) (catalogue
 					now() - make_interval(days => g % 30, secs => g % 86400)
 				FROM generate_series(1, $5::int) g, w
 				RETURNING id)
-			SELECT min(id) FROM ins`, firstChannel, cat.FirstCreator, sz.Creators, searchWords, sz.Videos).Scan(&cat.FirstVideo); err != nil {
+			SELECT min(id) FROM ins`, firstChannel, cat.FirstCreator, sz.Creators, searchWords, sz.Videos, koreanWords).Scan(&cat.FirstVideo); err != nil {
 			return fmt.Errorf("videos: %w", err)
 		}
 		// Recent daily buckets: every video was watched on each of the last

@@ -134,15 +134,14 @@ func (l *Localizer) Size(n int64) string {
 	return bytesize.Format(n)
 }
 
-// Money writes an amount given as a decimal in the currency's major units
-// ("1234.56", as revenue.FormatMinor writes it, with the ISO 4217 exponent)
-// and its currency code: 1,234.56 USD; in Korean won as ₩1,234.
-func (l *Localizer) Money(amount, currency string) string {
+// Decimal writes a decimal number ("-1234567.89") with its whole part
+// grouped: -1,234,567.89. Anything else is returned as it is.
+func (l *Localizer) Decimal(amount string) string {
 	neg := strings.HasPrefix(amount, "-")
 	whole, frac, hasFrac := strings.Cut(strings.TrimPrefix(amount, "-"), ".")
 	n, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil {
-		return amount + " " + currency
+	if err != nil || strings.HasPrefix(whole, "+") {
+		return amount
 	}
 	s := l.Number(n)
 	if hasFrac {
@@ -151,6 +150,15 @@ func (l *Localizer) Money(amount, currency string) string {
 	if neg {
 		s = "-" + s
 	}
+	return s
+}
+
+// Money writes an amount given as a decimal in the currency's major units
+// ("1234.56", as revenue.FormatMinor writes it, with the ISO 4217 exponent)
+// and its currency code: 1,234.56 USD; in Korean won as ₩1,234.
+func (l *Localizer) Money(amount, currency string) string {
+	s := l.Decimal(amount)
+	neg := strings.HasPrefix(s, "-")
 	if l.lang == Korean && currency == "KRW" {
 		if neg {
 			return "-₩" + s[1:]

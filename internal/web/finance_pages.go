@@ -217,7 +217,7 @@ func (s *Server) financePeriodPage(c *gin.Context) {
 	}
 	loc := l
 	for _, line := range lines {
-		money := func(n int64) string { return loc.Money(p.Format(n), p.Currency) }
+		money := func(n int64) string { return loc.Decimal(p.Format(n)) } // the currency is the page's
 		d.Rows = append(d.Rows, periodRow{Payout: line, Status: line.Status(p.Frozen()), Share: revenue.SharePct(line.PeriodViews, p.TotalViews),
 			Amount: money(line.Amount), CarriedIn: money(line.CarriedIn), Payable: money(line.Payable), CarriedOver: money(line.CarriedOver)})
 	}
