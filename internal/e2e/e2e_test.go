@@ -50,6 +50,7 @@ type site struct {
 	finPass  string
 	clip     string // generated mp4
 	dbURL    string
+	lang     string // the journey's language: en, or ko (the people's browsers ask for Korean)
 }
 
 // TestBrowserJourney is the whole journey: sign-up and log-in, the creator's
@@ -61,11 +62,29 @@ type site struct {
 // lands in today's daily bucket) the harness lets a month pass by moving the
 // daily view buckets one month back, and the second round (*.later.test.mjs:
 // finance) runs the period of the month that now holds the view.
+//
+// The journey runs twice, in English and in Korean (the people's browsers
+// ask for ko-KR, the site's default is Korean, the people write Korean),
+// each on a site of its own; the Korean screenshots go to test-output/e2e/ko/.
 func TestBrowserJourney(t *testing.T) {
 	node, npm := requireBrowserTools(t)
-	s := startSite(t)
-
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "test-output", "e2e")); err != nil {
+		t.Fatal(err)
+	}
 	installDeps(t, npm)
+	for _, lang := range []string{"en", "ko"} {
+		t.Run(lang, func(t *testing.T) { journey(t, node, lang) })
+	}
+}
+
+// journey runs the specs against a site of its own, in the language lang.
+func journey(t *testing.T, node, lang string) {
+	s := startSite(t, lang)
+
 	all, err := filepath.Glob(filepath.Join(s.root, "internal", "e2e", "specs", "*.test.mjs"))
 	if err != nil || len(all) == 0 {
 		t.Fatalf("no specs in internal/e2e/specs (%v)", err)
@@ -123,6 +142,7 @@ func (s *site) runSpecs(t *testing.T, ctx context.Context, node, logName string,
 		"CLIP_PATH="+s.clip,
 		"FINANCE_EMAIL="+s.finEmail,
 		"FINANCE_PASSWORD="+s.finPass,
+		"UCC_LANG="+s.lang,
 		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
 		"PLAYWRIGHT_BROWSERS_PATH=0",
 	)
@@ -200,9 +220,10 @@ func requireBrowserTools(t *testing.T) (node, npm string) {
 var journeyClip = testenv.Clip{Name: "journey-clip.mp4", Size: "640x360", Rate: 25, Seconds: 6, Tone: 440, AudioKbps: 64, FastStart: true}
 
 // startSite prepares a fresh database, Redis prefix and MinIO bucket and the
-// test clip, makes the finance account, starts `ucc serve` and waits until
-// /readyz answers 200. Everything stops when t ends.
-func startSite(t *testing.T) *site {
+// test clip, makes the finance account, starts `ucc serve` (its default
+// language lang) and waits until /readyz answers 200. Everything stops when
+// t ends.
+func startSite(t *testing.T, lang string) *site {
 	t.Helper()
 	s3, bucket := testenv.Bucket(t, "e2e-")
 	_, prefix := redistest.Client(t)
@@ -210,11 +231,11 @@ func startSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &site{root: root, dbURL: pgtest.URL(t),
+	s := &site{root: root, dbURL: pgtest.URL(t), lang: lang,
 		finEmail: "finance-" + testenv.RandomHex(3) + "@example.com", finPass: "finance-" + testenv.RandomHex(8)}
 	s.outDir = filepath.Join(s.root, "test-output", "e2e")
-	if err := os.RemoveAll(s.outDir); err != nil {
-		t.Fatal(err)
+	if lang != "en" {
+		s.outDir = filepath.Join(s.outDir, lang)
 	}
 	if err := os.MkdirAll(s.outDir, 0o755); err != nil {
 		t.Fatal(err)
@@ -228,6 +249,7 @@ func startSite(t *testing.T) *site {
 		"UCC_REDIS_URL": testenv.RedisURL(t), "UCC_REDIS_PREFIX": prefix,
 		"UCC_VIEW_MIN_WATCH": "3s", "UCC_VIEW_FLUSH_INTERVAL": "500ms",
 		"UCC_LOG_FORMAT": "text", "UCC_LOG_LEVEL": "debug", "UCC_SHUTDOWN_TIMEOUT": "5s",
+		"UCC_DEFAULT_LANGUAGE": lang,
 	} {
 		env[k] = v
 	}
@@ -236,7 +258,7 @@ func startSite(t *testing.T) *site {
 
 	// The finance account comes from the operator command, as in production.
 	res := s.ucc.Command(nil, strings.NewReader(s.finPass+"\n"), "users", "create", "--email", s.finEmail, "--role", "finance",
-		"--display-name", "Fiona Finance", "--password-stdin")
+		"--display-name", map[string]string{"en": "Fiona Finance", "ko": "정산팀 정아"}[lang], "--password-stdin")
 	if res.Code != 0 {
 		t.Fatalf("ucc users create: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
 	}

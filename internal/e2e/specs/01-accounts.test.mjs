@@ -3,11 +3,11 @@
 // does not exist).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { assertClean, assertLoggedInAs, launch, logIn, logOut, newPage, shot, signUp, unique } from './lib.mjs';
+import { LANG, T, assertClean, assertLoggedInAs, launch, logIn, logOut, newPage, shot, signUp, unique } from './lib.mjs';
 
 let browser;
 let page;
-const person = { name: 'Ada Lovelace', email: `ada-${unique()}@example.com`, password: 'analytical-engine' };
+const person = { name: T.person, email: `ada-${unique()}@example.com`, password: 'analytical-engine' };
 
 before(async () => {
   browser = await launch();
@@ -21,6 +21,7 @@ test('the home page greets a visitor and offers sign-up', async () => {
   const resp = await page.goto('/');
   assert.equal(resp.status(), 200);
   assert.match(await page.title(), /UCC/);
+  assert.equal(await page.getAttribute('html', 'lang'), LANG, 'the page speaks the browser\'s language');
   await page.locator('main h1').waitFor();
   assert.ok(await page.locator('header a[href="/signup"]').isVisible(), 'Sign up in the header');
   assert.ok(await page.locator('header a[href="/login"]').isVisible(), 'Log in in the header');
@@ -55,7 +56,7 @@ test('a wrong password says so and keeps the email', async () => {
   assert.equal(resp.status(), 401);
   const error = page.locator('main .error[role=alert]');
   await error.waitFor();
-  assert.match(await error.textContent(), /wrong email or password/i);
+  assert.match(await error.textContent(), T.wrongPassword);
   assert.equal(await page.inputValue('#email'), person.email);
   assert.equal(await page.inputValue('#password'), '', 'the password is not echoed back');
   await shot(page, 'login-wrong-password');
@@ -64,14 +65,14 @@ test('a wrong password says so and keeps the email', async () => {
 
 test('signing up with an email already taken says so', async () => {
   await page.goto('/signup');
-  await page.fill('#display_name', 'Someone Else');
+  await page.fill('#display_name', T.someone);
   await page.fill('#email', person.email.toUpperCase());
   await page.fill('#password', 'another-password');
   const [resp] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('main button[type=submit]')]);
   assert.equal(resp.status(), 409);
   const error = page.locator('main .error[role=alert]');
   await error.waitFor();
-  assert.match(await error.textContent(), /already exists/i);
+  assert.match(await error.textContent(), T.emailTaken);
   assert.ok(await page.locator('main a[href^="/login"]').isVisible(), 'a way to log in instead');
   await shot(page, 'signup-email-taken');
   assertClean(page);
@@ -96,7 +97,7 @@ test('log-in sends a person back to where they were going', async () => {
 test('an address that does not exist shows a 404 page with a way home', async () => {
   const resp = await page.goto('/no/such/page');
   assert.equal(resp.status(), 404);
-  assert.match(await page.locator('main h1').textContent(), /404|not found/i);
+  assert.match(await page.locator('main h1').textContent(), T.notFound);
   const home = page.locator('main a[href="/"]');
   assert.ok(await home.isVisible(), 'a link back home');
   await shot(page, 'not-found');

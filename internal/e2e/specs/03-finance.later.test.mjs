@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { assertClean, env, launch, logIn, newPage, shot } from './lib.mjs';
+import { T, assertClean, env, grouped, launch, logIn, newPage, shot } from './lib.mjs';
 
-const finance = { email: env('FINANCE_EMAIL'), password: env('FINANCE_PASSWORD'), name: 'Fiona Finance' };
+const finance = { email: env('FINANCE_EMAIL'), password: env('FINANCE_PASSWORD'), name: T.finance };
 const journey = JSON.parse(readFileSync(join(env('SCREENSHOT_DIR'), 'journey.json'), 'utf8'));
 // The month that holds the journey's view: the Go harness has let a month
 // pass (moved the daily view buckets a month back), so it is over and can be
@@ -83,7 +83,7 @@ test('only finance can open the finance pages', async () => {
 test('a finance user logs in and creates the period', async () => {
   await logIn(page, finance);
   await Promise.all([page.waitForURL('**/finance'), page.click('header a[href="/finance"]')]);
-  await page.locator('main h1', { hasText: 'Revenue periods' }).waitFor();
+  await page.locator('main h1', { hasText: T.revenuePeriods }).waitFor();
   await shot(page, 'finance-empty');
   // A bad amount is refused with a message.
   await page.fill('#period', period);
@@ -101,7 +101,7 @@ test('a finance user logs in and creates the period', async () => {
   await page.fill('#min_payout_minor', '0');
   await Promise.all([page.waitForURL(`**/finance/periods/${period}`), page.click('main form.period-form button[type=submit]')]);
   await page.locator('main h1', { hasText: period }).waitFor();
-  assert.match(await page.locator('main h1').textContent(), /open/);
+  assert.match(await page.locator('main h1').textContent(), T.open);
   await shot(page, 'finance-period-open');
   assertClean(page);
 });
@@ -112,29 +112,29 @@ const flashAfter = (text) => page.locator('main .flash.notice', { hasText: text 
 
 test('the period is calculated: one eligible creator with the one view', async () => {
   // Each action redirects back to the period with its notice (or error) in the flash cookie.
-  await Promise.all([flashAfter(/Calculated/).waitFor(), page.click('main form[action$="/calculate"] button')]);
+  await Promise.all([flashAfter(/Calculated|계산 완료/).waitFor(), page.click('main form[action$="/calculate"] button')]);
   assert.equal(await page.locator('main .error').count(), 0, await page.locator('main').textContent());
-  await page.locator('main h1', { hasText: 'calculated' }).waitFor();
-  assert.equal(await stat('Revenue R'), `${revenue.major} USD`);
-  assert.equal(await stat('Creator pool E'), `${money(pool)} USD`);
-  assert.equal(await stat('Platform share'), `${money(revenue.minor - pool)} USD`);
-  assert.equal(await stat('Views V'), '1');
-  assert.equal(await stat('Eligible creators'), '1 of 1');
+  await page.locator('main h1', { hasText: T.calculated }).waitFor();
+  assert.equal(await stat(T.revenueR), `${grouped(revenue.major)} USD`);
+  assert.equal(await stat(T.poolE), `${grouped(money(pool))} USD`);
+  assert.equal(await stat(T.platform), `${grouped(money(revenue.minor - pool))} USD`);
+  assert.equal(await stat(T.viewsV), '1');
+  assert.equal(await stat(T.eligibleCreators), T.of(1, 1));
   const row = page.locator('main table tbody tr', { hasText: `@${journey.handle}` });
   await row.waitFor();
   const cells = await rowCells(row);
-  assert.equal(cells['Period views'], '1');
-  assert.equal(cells['Amount'], money(pool));
-  assert.equal(cells['Eligible'], 'yes');
+  assert.equal(cells[T.col.periodViews], '1');
+  assert.equal(cells[T.col.amount], grouped(money(pool)));
+  assert.equal(cells[T.col.eligible], T.yes);
   assert.ok(await page.locator('svg.chart rect.bar').count() >= 1, 'the top earners chart has a bar');
   await shot(page, 'finance-period-calculated');
   assertClean(page);
 });
 
 test('the period is approved and the CSV agrees with the page', async () => {
-  await Promise.all([flashAfter(/approved|ledger/i).waitFor(), page.click('main form[action$="/approve"] button')]);
+  await Promise.all([flashAfter(/approved|ledger|승인/i).waitFor(), page.click('main form[action$="/approve"] button')]);
   assert.equal(await page.locator('main .error').count(), 0, await page.locator('main').textContent());
-  await page.locator('main h1', { hasText: 'approved' }).waitFor();
+  await page.locator('main h1', { hasText: T.approved }).waitFor();
   assert.equal(await page.locator('main form[action$="/calculate"]').count(), 0, 'an approved period cannot be recalculated');
   await shot(page, 'finance-period-approved');
 
@@ -146,12 +146,12 @@ test('the period is approved and the CSV agrees with the page', async () => {
   const total = records.find((r) => r.record === 'total');
   assert.ok(total, 'a totals line');
   assert.equal(records.at(-1), total, 'the totals line is last');
-  // The CSV against the page's totals.
-  assert.equal(`${total.revenue} ${total.currency}`, await stat('Revenue R'));
-  assert.equal(`${total.amount} ${total.currency}`, await stat('Creator pool E'));
-  assert.equal(`${total.platform_share} ${total.currency}`, await stat('Platform share'));
-  assert.equal(total.period_views, await stat('Views V'));
-  assert.equal(`${total.eligible} of ${creators.length}`, await stat('Eligible creators'));
+  // The CSV (plain numbers, for machines) against the page's totals (grouped, for people).
+  assert.equal(`${grouped(total.revenue)} ${total.currency}`, await stat(T.revenueR));
+  assert.equal(`${grouped(total.amount)} ${total.currency}`, await stat(T.poolE));
+  assert.equal(`${grouped(total.platform_share)} ${total.currency}`, await stat(T.platform));
+  assert.equal(grouped(total.period_views), await stat(T.viewsV));
+  assert.equal(T.of(total.eligible, creators.length), await stat(T.eligibleCreators));
   assert.equal(total.status, 'approved');
   // The lines add up to the totals, to the cent.
   const cents = (s) => Math.round(Number(s) * 100);
@@ -167,21 +167,21 @@ test('the period is approved and the CSV agrees with the page', async () => {
   assert.equal(line.has_payout_profile, 'false');
   // And the page's row for that creator shows the same amount.
   const cells = await rowCells(page.locator('main table tbody tr', { hasText: `@${journey.handle}` }));
-  assert.equal(cells['Amount'], line.amount);
-  assert.equal(cells['Payable'], line.payable);
-  assert.equal(cells['Period views'], line.period_views);
-  assert.equal(cells['Lifetime views'], line.lifetime_views);
-  assert.equal(cells['Share of views'], `${line.share_of_views_pct}%`);
+  assert.equal(cells[T.col.amount], grouped(line.amount));
+  assert.equal(cells[T.col.payable], grouped(line.payable));
+  assert.equal(cells[T.col.periodViews], grouped(line.period_views));
+  assert.equal(cells[T.col.lifetimeViews], grouped(line.lifetime_views));
+  assert.equal(cells[T.col.share], `${line.share_of_views_pct}%`);
   assertClean(page);
 });
 
 test('finance records the payment', async () => {
   await page.fill('form.pay-form #reference', `SEPA-${period}-1`);
-  await Promise.all([flashAfter(/Recorded/).waitFor(), page.click('form.pay-form button[type=submit]')]);
+  await Promise.all([flashAfter(T.recorded).waitFor(), page.click('form.pay-form button[type=submit]')]);
   assert.equal(await page.locator('main .error').count(), 0, await page.locator('main').textContent());
-  assert.match(await page.locator('main .notice').textContent(), /Recorded 1 payment\b/);
+  assert.match(await page.locator('main .notice').textContent(), T.recorded1);
   const cells = await rowCells(page.locator('main table tbody tr', { hasText: `@${journey.handle}` }));
-  assert.match(cells['Status'], new RegExp(`^paid\\s+\\(SEPA-${period}-1\\)$`));
+  assert.match(cells[T.col.status], new RegExp(`^${T.paid}\\s+\\(SEPA-${period}-1\\)$`));
   await shot(page, 'finance-period-paid');
   assertClean(page);
 });
@@ -193,8 +193,8 @@ test('the creator sees the finalized earnings', async () => {
   const row = cp.locator('main table tbody tr', { hasText: period });
   await row.waitFor();
   const cells = (await row.locator('td').allTextContents()).map((c) => c.trim());
-  assert.ok(cells.includes(`${money(pool)} USD`), `earned ${money(pool)} USD: ${cells}`);
-  assert.ok(cells.includes('paid'), `paid: ${cells}`);
+  assert.ok(cells.includes(`${grouped(money(pool))} USD`), `earned ${money(pool)} USD: ${cells}`);
+  assert.ok(cells.includes(T.paid), `paid: ${cells}`);
   await shot(cp, 'earnings-finalized');
   assertClean(cp);
   await cp.context().close();

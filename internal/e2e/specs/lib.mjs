@@ -17,6 +17,58 @@ export function env(name) {
 }
 
 export const BASE_URL = env('BASE_URL');
+
+// LANG is the language of the run (UCC_LANG: en or ko): the people's
+// browsers ask for it (Accept-Language), and T holds what the pages say in
+// it and what the people write.
+export const LANG = process.env.UCC_LANG === 'ko' ? 'ko' : 'en';
+const WORDS = {
+  en: {
+    locale: 'en-US', logOut: 'Log out', logIn: 'Log in',
+    wrongPassword: /wrong email or password/i, emailTaken: /already exists/i, notFound: /404|not found/i, handleTaken: /handle/i,
+    studio: 'Studio', saved: 'Saved.', views: (n) => `${n} view${n === 1 ? '' : 's'}`, comments2: /^\s*2 comments/,
+    subscribe: 'Subscribe', subscribed: 'Subscribed', subscribers1: '1 subscriber', channelSubscribers1: /1\s+subscriber\b/,
+    reply: 'Reply', delete: 'Delete', dayViews1: (day) => new RegExp(`^${day}: 1 views?$`),
+    day: (d) => d.toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' }),
+    progress: /<strong>1<\/strong> of the 1,000,000 views/,
+    revenuePeriods: 'Revenue periods', open: /open/, calculated: 'calculated', approved: 'approved', paid: 'paid', yes: 'yes',
+    revenueR: 'Revenue R', poolE: 'Creator pool E', platform: 'Platform share', viewsV: 'Views V', eligibleCreators: 'Eligible creators',
+    of: (a, b) => `${a} of ${b}`, recorded: /Recorded/, recorded1: /Recorded 1 payment\b/,
+    col: { periodViews: 'Period views', amount: 'Amount', eligible: 'Eligible', payable: 'Payable', lifetimeViews: 'Lifetime views', share: 'Share of views', status: 'Status' },
+    creator: 'Casey Creator', viewer: 'Vic Viewer', other: 'Copy Cat', person: 'Ada Lovelace', someone: 'Someone Else', finance: 'Fiona Finance',
+    channel: "Casey's Test Card Workshop", channelDesc: 'Test patterns, tones and calibration clips.\nNew every week.', otherChannel: 'Another channel',
+    firstTitle: (run) => `Test pattern ${run}`,
+    title: (run) => `Colour bars and a 440 Hz tone (${run}): six seconds of the test pattern every broadcast engineer knows, now with a title long enough to wrap`,
+    searchWord: (run) => `pattern ${run}`, description: 'Uploaded by the browser journey.\nMore at https://example.com/test-cards',
+    comment1: 'What a lovely test card!', comment2: 'Is the tone exactly 440 Hz?', reply1: 'Thank you! More test cards next week.', reply2: 'Looking forward to it!',
+  },
+  ko: {
+    locale: 'ko-KR', logOut: '로그아웃', logIn: '로그인',
+    wrongPassword: /이메일 또는 비밀번호가 틀렸습니다/, emailTaken: /이미 있습니다/, notFound: /페이지를 찾을 수 없습니다/, handleTaken: /핸들/,
+    studio: '스튜디오', saved: '저장했습니다.', views: (n) => `조회수 ${n}회`, comments2: /^\s*댓글 2개/,
+    subscribe: '구독', subscribed: '구독 중', subscribers1: '구독자 1명', channelSubscribers1: /구독자 1명/,
+    reply: '답글', delete: '삭제', dayViews1: (day) => new RegExp(`^${day}: 조회수 1회$`),
+    day: (d) => d.toLocaleDateString('ko-KR', { month: 'long', day: 'numeric', timeZone: 'UTC' }),
+    progress: /광고 수익 배분 기준 1,000,000회 중 <strong>1<\/strong>회/,
+    revenuePeriods: '수익 정산 기간', open: /진행 중/, calculated: '계산됨', approved: '승인됨', paid: '지급 완료', yes: '예',
+    revenueR: '수익 R', poolE: '크리에이터 몫 E', platform: '플랫폼 몫', viewsV: '조회수 V', eligibleCreators: '대상 크리에이터',
+    of: (a, b) => `${b}명 중 ${a}명`, recorded: /기록했습니다/, recorded1: /지급 1건을 기록했습니다/,
+    col: { periodViews: '기간 조회수', amount: '금액', eligible: '대상', payable: '지급액', lifetimeViews: '누적 조회수', share: '조회수 비율', status: '상태' },
+    creator: '김민수', viewer: '이지은', other: '박복사', person: '최영희', someone: '다른 사람', finance: '정산팀 정아',
+    channel: '민수의 테스트 화면 공방', channelDesc: '테스트 패턴, 신호음, 보정용 영상을 올립니다.\n매주 새 영상.', otherChannel: '다른 채널',
+    firstTitle: (run) => `테스트 패턴 ${run}`,
+    title: (run) => `컬러 바와 440Hz 신호음 (${run}): 방송 엔지니어라면 누구나 아는 테스트 패턴 6초, 줄이 바뀔 만큼 긴 제목을 붙였습니다`,
+    searchWord: () => '테스트 패턴을', description: '브라우저 여정 테스트로 올린 영상입니다.\n더 보기: https://example.com/test-cards',
+    comment1: '정말 멋진 테스트 화면이네요!', comment2: '신호음이 정확히 440Hz인가요?', reply1: '감사합니다! 다음 주에 더 올릴게요.', reply2: '기대하고 있을게요!',
+  },
+};
+export const T = WORDS[LANG];
+
+/** grouped writes a decimal with its whole part grouped, as the pages do: 1,000.00. */
+export function grouped(s) {
+  const [whole, frac] = String(s).split('.');
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac === undefined ? '' : '.' + frac);
+}
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
@@ -66,7 +118,7 @@ export async function newPage(browser) {
   // so the people in these specs present the User-Agent of the same
   // Chromium with a screen.
   const userAgent = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`;
-  const context = await browser.newContext({ baseURL: BASE_URL, viewport: DESKTOP, acceptDownloads: true, userAgent });
+  const context = await browser.newContext({ baseURL: BASE_URL, viewport: DESKTOP, acceptDownloads: true, userAgent, locale: T.locale });
   context.setDefaultTimeout(30000);
   // Nothing leaves the machine: a request to anything but loopback (UCC, and
   // MinIO for the presigned video URLs) is refused and reported, whatever a
@@ -151,8 +203,8 @@ export async function logIn(page, { email, password, name }) {
 
 /** logOut presses the header's Log out button. */
 export async function logOut(page) {
-  await Promise.all([page.waitForURL(BASE_URL + '/'), page.click('header button:has-text("Log out")')]);
-  await page.locator('header a', { hasText: 'Log in' }).waitFor();
+  await Promise.all([page.waitForURL(BASE_URL + '/'), page.click(`header button:has-text("${T.logOut}")`)]);
+  await page.locator('header a', { hasText: T.logIn }).waitFor();
 }
 
 /** assertLoggedInAs checks the header names the person. */
