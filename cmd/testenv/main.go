@@ -175,20 +175,28 @@ func ensureFFmpeg() error {
 }
 
 // browserPackages are the Debian packages the browser tests
-// (internal/e2e) need: Debian's Chromium, and node with npm to run the specs.
+// (internal/e2e) need: Debian's Chromium, node with npm to run the specs,
+// and a Korean font, without which the Korean journey's screenshots show
+// boxes instead of Hangul. A path is a file the package installs; a name, a
+// command on PATH.
 var browserPackages = []struct{ pkg, path string }{
 	{"chromium", "/usr/bin/chromium"},
 	{"nodejs", "node"},
 	{"npm", "npm"},
+	{"fonts-nanum", "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"},
 }
 
-// ensureBrowser installs Chromium, node and npm with apt-get when any is
+// ensureBrowser installs Chromium, node, npm and the font with apt-get when any is
 // missing and we run as root. It never stops the run: without them the
 // browser tests skip (and fail under CI=true, naming what is missing).
 func ensureBrowser() {
 	var missing []string
 	for _, p := range browserPackages {
-		if _, err := exec.LookPath(p.path); err != nil {
+		_, err := exec.LookPath(p.path)
+		if strings.HasPrefix(p.path, "/") {
+			_, err = os.Stat(p.path)
+		}
+		if err != nil {
 			missing = append(missing, p.pkg)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"unicode"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/i18n"
+	"github.com/ucc-video/ucc/internal/testenv"
 )
 
 // htmlLang is the page's <html lang>.
@@ -266,7 +266,7 @@ func pageText(page []byte, lang string, visit func(where, text string)) error {
 // key, or when a Korean page shows an English word outside what Korean
 // writes in Latin letters (and the people's own names, handles and titles).
 func TestCatalogCoversEveryPage(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.Log
 	ts := newTestServer(t, withRecordingFinisher(), withLogs(&logs))
 	ctx := t.Context()
 
@@ -439,22 +439,4 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
