@@ -29,12 +29,14 @@
   // ----- small helpers -----
   // msg is the catalog's message key (the page's i18n block), in the page's language.
   function msg(key, params) { return window.ucc.t(key, params); }
+  // bytesWord is a count of bytes in words: "500 bytes", "500바이트".
+  function bytesWord(n) { return window.ucc.plural("format.bytes", n); }
   // formatBytes is internal/i18n's Localizer.Size (internal/bytesize):
   // binary units (KiB, MiB, GiB), one decimal dropped when zero, so sizes
   // here match the server's limits.
   function formatBytes(n) {
     n = Math.floor(n);
-    if (n < 1024) return window.ucc.plural("format.bytes", n);
+    if (n < 1024) return bytesWord(n);
     var div = 1024, exp = 0;
     for (var m = Math.floor(n / 1024); m >= 1024; m = Math.floor(m / 1024)) { div *= 1024; exp++; }
     return (n / div).toFixed(1).replace(/\.0$/, "") + " " + "KMGTPE".charAt(exp) + "iB";
