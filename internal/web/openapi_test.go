@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ucc-video/ucc/internal/accounts"
 )
 
 // ginParam is a gin path parameter (":id"); the document writes "{id}".
@@ -98,6 +100,23 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Errorf("304 with a body: %q", again.Body)
 	}
 	wantStatus(t, ts.do("GET", "/api/v1/openapi.json", nil, "If-None-Match", `"other"`), http.StatusOK)
+}
+
+// TestContractValidatesRigAnswers: answers through the rig are validated
+// (the count moves with each /api/v1 answer a test receives).
+func TestContractValidatesRigAnswers(t *testing.T) {
+	ts := newTestServer(t)
+	k := apiContract(t)
+	tok, _ := ts.user("counted@example.com", accounts.RoleViewer)
+	before := k.validated.Load()
+	wantStatus(t, ts.do("GET", "/api/v1/me", nil, bearer(tok)...), http.StatusOK)
+	wantStatus(t, ts.do("GET", "/api/v1/me", nil), http.StatusUnauthorized)
+	wantStatus(t, ts.do("GET", "/api/v1/videos?limit=2", nil), http.StatusOK)
+	wantStatus(t, ts.do("GET", "/login", nil), http.StatusOK)
+	// Tests run in parallel, so the count may move more, never less.
+	if got := k.validated.Load() - before; got < 3 {
+		t.Errorf("%d answers validated, want at least 3", got)
+	}
 }
 
 // TestContractCatchesWrongAnswers feeds the rig's validator answers that
