@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -37,6 +38,8 @@ type contract struct {
 	// operation ("GET /api/v1/videos/{id}").
 	validated atomic.Int64
 	byOp      sync.Map // string → *atomic.Int64
+	// spent is the time spent validating, in nanoseconds.
+	spent atomic.Int64
 }
 
 var (
@@ -125,7 +128,10 @@ func (k *contract) handler(h http.Handler, report func(error)) http.Handler {
 		if body != nil {
 			x.reqBody, x.reqBodyOK = body.buf.Bytes(), body.eof && !body.over
 		}
-		if err := k.check(x); err != nil {
+		start := time.Now()
+		err := k.check(x)
+		k.spent.Add(int64(time.Since(start)))
+		if err != nil {
 			report(err)
 		}
 	})
@@ -252,9 +258,9 @@ func (a *answerRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 func (a *answerRecorder) Unwrap() http.ResponseWriter { return a.ResponseWriter }
 
-// report prints what the contract checked in this test binary: the number
-// of answers validated and the operations no test reached.
-func (k *contract) report() (validated int64, ops, reached int, unreached []string) {
+// report is what the contract checked in this test binary: the number of
+// answers validated, the time that took, and the operations reached.
+func (k *contract) report() (validated int64, spent time.Duration, ops, reached int, unreached []string) {
 	for path, item := range k.doc.Paths.Map() {
 		for method := range item.Operations() {
 			if method == http.MethodHead {
@@ -269,5 +275,5 @@ func (k *contract) report() (validated int64, ops, reached int, unreached []stri
 		}
 	}
 	sort.Strings(unreached)
-	return k.validated.Load(), ops, reached, unreached
+	return k.validated.Load(), time.Duration(k.spent.Load()), ops, reached, unreached
 }

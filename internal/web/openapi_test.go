@@ -196,3 +196,24 @@ func TestContractCatchesWrongAnswers(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkContractCheck is what validating one answer costs the handler
+// tests: a page of 24 videos (GET /api/v1/videos) checked against the
+// document.
+func BenchmarkContractCheck(b *testing.B) {
+	k := &contract{doc: apiContract(b).doc, router: apiContract(b).router}
+	video := `{"id": "abcdefghijk", "title": "T", "description": "", "visibility": "public", "status": "ready", "failure_reason": "",
+		"progress": 100, "duration_seconds": 3.5, "width": 640, "height": 360, "views": 0, "likes": 0, "dislikes": 0,
+		"comment_count": 0, "comments_enabled": true, "creator_id": 1, "channel": {"id": 1, "handle": "ann", "name": "Ann"},
+		"thumbnail_url": "", "renditions": [{"height": 360, "width": 640, "url": "/media/videos/x/r360.mp4", "size_bytes": 1, "bitrate": 1}],
+		"created_at": "2026-12-01T10:00:00Z", "published_at": "2026-12-01T10:00:00Z"}`
+	body := []byte(`{"videos": [` + strings.TrimSuffix(strings.Repeat(video+",", 24), ",") + `], "next_cursor": ""}`)
+	req := httptest.NewRequest("GET", "/api/v1/videos?limit=24", nil)
+	x := exchange{req: req, status: http.StatusOK, header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}, body: body}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := k.check(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

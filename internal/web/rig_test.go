@@ -56,8 +56,9 @@ func TestMain(m *testing.M) {
 	gin.SetMode(gin.ReleaseMode)
 	code := m.Run()
 	if theContract != nil {
-		n, ops, reached, unreached := theContract.report()
-		fmt.Printf("openapi: %d answers validated against openapi.yaml; %d of %d operations reached\n", n, reached, ops)
+		n, spent, ops, reached, unreached := theContract.report()
+		fmt.Printf("openapi: %d answers validated against openapi.yaml (%.1fs of validation); %d of %d operations reached\n",
+			n, spent.Seconds(), reached, ops)
 		if testing.Verbose() && len(unreached) > 0 {
 			fmt.Printf("openapi: not reached by any test: %s\n", strings.Join(unreached, ", "))
 		}
