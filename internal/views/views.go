@@ -25,12 +25,20 @@ const (
 	ReasonTooEarly     Reason = "too_early"
 	ReasonInvalidToken Reason = "invalid_token"
 	ReasonExcluded     Reason = "excluded"
-	ReasonRateLimited  Reason = "rate_limited"
+	ReasonRateLimited  Reason = "rate_limited" // the viewer's network is over its hourly cap
+	// ReasonVideoRateLimited: the viewer's network is over its hourly cap for this video.
+	ReasonVideoRateLimited Reason = "video_rate_limited"
+	// ReasonCreatorRateLimited: the viewer's network is over its hourly cap for this creator's videos.
+	ReasonCreatorRateLimited Reason = "creator_rate_limited"
+	// ReasonSelfView: the play comes from a network the video's creator was
+	// recently signed in from (signed out, or another account).
+	ReasonSelfView Reason = "self_view"
 )
 
 // Reasons lists every rejection reason (for metrics).
 func Reasons() []Reason {
-	return []Reason{ReasonDuplicate, ReasonTooEarly, ReasonInvalidToken, ReasonExcluded, ReasonRateLimited}
+	return []Reason{ReasonDuplicate, ReasonTooEarly, ReasonInvalidToken, ReasonExcluded, ReasonRateLimited,
+		ReasonVideoRateLimited, ReasonCreatorRateLimited, ReasonSelfView}
 }
 
 // Video is what counting needs to know about a video.
@@ -64,19 +72,27 @@ type Outcome int
 const (
 	OutcomeCounted     Outcome = iota // counted: dedup key set, pending counters incremented
 	OutcomeDuplicate                  // the viewer's view of this video already counted in the window
-	OutcomeRateLimited                // the IP is over its hourly cap; nothing was written
+	OutcomeRateLimited                // the network is over its hourly cap; nothing was written
 	OutcomeReplayed                   // this very token already counted; nothing was written
+	OutcomeVideoLimited               // the network is over its hourly cap for the video; nothing was written
+	OutcomeCreatorLimited             // the network is over its hourly cap for the creator; nothing was written
+	OutcomeSelfView                   // the creator was signed in from the network recently; nothing was written
 )
 
-// Hit is one view to count.
+// Hit is one view to count. The caps count views in the sliding hour
+// before Now (LimitSpan); 0 turns one off. Without a Network no cap and no
+// self-view check applies.
 type Hit struct {
-	VideoID int64
-	Viewer  string // Viewer.Identity()
-	IP      string // "" skips the IP cap
-	TokenID []byte // the token's MAC: a replay of the same token is recognised
-	Now     time.Time
-	Window  time.Duration // dedup window
-	IPCap   int           // counted views per IP per hour; 0 = no cap
+	VideoID    int64
+	CreatorID  int64
+	Viewer     string // Viewer.Identity()
+	Network    string // Network(viewer's IP)
+	TokenID    []byte // the token's MAC: a replay of the same token is recognised
+	Now        time.Time
+	Window     time.Duration // dedup window
+	NetCap     int           // counted views per network
+	VideoCap   int           // counted views of this video per network
+	CreatorCap int           // counted views of this creator's videos per network
 }
 
 // Delta is a number of views to add to a video's lifetime total.
@@ -132,6 +148,12 @@ type Counter interface {
 	Batch(ctx context.Context, flushID string) (Batch, error)
 	// Drop deletes the set swapped aside under flushID.
 	Drop(ctx context.Context, flushID string) error
+	// Mint records that network minted an anonymous id at now, unless it
+	// already minted cap ids in the sliding hour before (then false).
+	Mint(ctx context.Context, network, id string, now time.Time, cap int) (bool, error)
+	// MarkNetwork records for ttl that user id was signed in from network;
+	// Count answers OutcomeSelfView for that user's videos from there.
+	MarkNetwork(ctx context.Context, userID int64, network string, ttl time.Duration) error
 	// OldestPending returns when the oldest view not yet in PostgreSQL was
 	// counted; ok is false when nothing is pending.
 	OldestPending(ctx context.Context) (t time.Time, ok bool, err error)
@@ -157,7 +179,19 @@ type Config struct {
 	Secret      []byte        // signs play tokens and viewer ids
 	MinWatch    time.Duration // UCC_VIEW_MIN_WATCH
 	DedupWindow time.Duration // UCC_VIEW_DEDUP_WINDOW
-	IPHourlyCap int           // UCC_VIEW_IP_HOURLY_CAP (0 = off)
+	IPHourlyCap int           // UCC_VIEW_IP_HOURLY_CAP: counted views per network per sliding hour (0 = off)
+	// VideoHourlyCap is UCC_VIEW_NET_VIDEO_HOURLY_CAP: counted views of one
+	// video per network per sliding hour (0 = off).
+	VideoHourlyCap int
+	// CreatorHourlyCap is UCC_VIEW_NET_CREATOR_HOURLY_CAP: counted views of
+	// one creator's videos per network per sliding hour (0 = off).
+	CreatorHourlyCap int
+	// MintHourlyCap is UCC_VIEW_ANON_MINT_HOURLY_CAP: fresh anonymous ids per
+	// network per sliding hour; beyond it the network's shared id (0 = off).
+	MintHourlyCap int
+	// CreatorNetworkTTL is UCC_VIEW_CREATOR_NETWORK_TTL: how long a network
+	// a user was signed in from makes plays of their videos self-views (0 = off).
+	CreatorNetworkTTL time.Duration
 }
 
 // ErrCounterDown is returned when reports cannot be counted because Redis is
@@ -175,6 +209,7 @@ type Service struct {
 	metrics *Metrics
 	now     func() time.Time
 	cache   videoCache
+	notes   networkNotes
 }
 
 // videoCacheTTL is how long a looked-up video is reused for play and
@@ -280,6 +315,9 @@ func (s *Service) Play(ctx context.Context, publicID string, viewer Viewer) (Gra
 		return Grant{}, err
 	}
 	id := viewer.Identity()
+	if viewer.UserID != 0 {
+		s.SignedIn(ctx, viewer.UserID, viewer.IP)
+	}
 	if id == "" {
 		return Grant{}, errs.Invalid("no_viewer", "a viewer id is required (the ucc_vid cookie or the X-UCC-Viewer header)")
 	}
@@ -316,8 +354,9 @@ func (s *Service) Report(ctx context.Context, publicID string, viewer Viewer, to
 	if (viewer.UserID != 0 && viewer.UserID == v.CreatorID) || !v.Countable() {
 		return s.reject(ReasonExcluded), nil
 	}
-	out, err := s.counter.Count(ctx, Hit{VideoID: v.ID, Viewer: id, IP: viewer.IP, TokenID: mac, Now: now,
-		Window: s.cfg.DedupWindow, IPCap: s.cfg.IPHourlyCap})
+	out, err := s.counter.Count(ctx, Hit{VideoID: v.ID, CreatorID: v.CreatorID, Viewer: id, Network: Network(viewer.IP),
+		TokenID: mac, Now: now, Window: s.cfg.DedupWindow,
+		NetCap: s.cfg.IPHourlyCap, VideoCap: s.cfg.VideoHourlyCap, CreatorCap: s.cfg.CreatorHourlyCap})
 	if err != nil {
 		s.metrics.redisErrors.Inc()
 		return Result{}, fmt.Errorf("%w: %w", ErrCounterDown, err)
@@ -327,6 +366,12 @@ func (s *Service) Report(ctx context.Context, publicID string, viewer Viewer, to
 		return s.reject(ReasonDuplicate), nil
 	case OutcomeRateLimited:
 		return s.reject(ReasonRateLimited), nil
+	case OutcomeVideoLimited:
+		return s.reject(ReasonVideoRateLimited), nil
+	case OutcomeCreatorLimited:
+		return s.reject(ReasonCreatorRateLimited), nil
+	case OutcomeSelfView:
+		return s.reject(ReasonSelfView), nil
 	case OutcomeReplayed:
 		return Result{Counted: true}, nil // the answer a lost first reply would have given
 	}

@@ -214,7 +214,7 @@ func TestReportRules(t *testing.T) {
 	self := views.Viewer{UserID: e.creator, IP: "10.0.0.7", UserAgent: browserUA}
 	want(t, e.watch(t, pub, self, wait), false, views.ReasonExcluded)
 	bot := anon("10.0.0.8")
-	for _, ua := range []string{"curl/8.5.0", "", "Mozilla/5.0 (compatible; Googlebot/2.1)"} {
+	for _, ua := range []string{"HeadlessChrome/120.0", "", "Mozilla/5.0 (compatible; Googlebot/2.1)"} {
 		bot.UserAgent = ua
 		want(t, e.watch(t, pub, bot, wait), false, views.ReasonExcluded)
 	}
