@@ -129,6 +129,12 @@ type Pending struct {
 	Swapped map[string]map[int64]int64 // sets swapped aside, by flush id, per video
 }
 
+// UnflushedSet is one pending or swapped set as Counter.Unflushed reads it.
+type UnflushedSet struct {
+	Batch Batch
+	Since time.Time // when its oldest view was counted (zero if unknown)
+}
+
 // Counter is the fast, atomic side of counting (Redis).
 type Counter interface {
 	// Count deduplicates and counts one hit in one atomic step. A replay of
@@ -154,6 +160,10 @@ type Counter interface {
 	// MarkNetwork records for ttl that user id was signed in from network;
 	// Count answers OutcomeSelfView for that user's videos from there.
 	MarkNetwork(ctx context.Context, userID int64, network string, ttl time.Duration) error
+	// Unflushed returns, in one atomic read, the pending set (under flush
+	// id "") and every set swapped aside, with the time the oldest view in
+	// each was counted.
+	Unflushed(ctx context.Context) (map[string]UnflushedSet, error)
 	// OldestPending returns when the oldest view not yet in PostgreSQL was
 	// counted; ok is false when nothing is pending.
 	OldestPending(ctx context.Context) (t time.Time, ok bool, err error)
@@ -170,6 +180,8 @@ type Store interface {
 	// of the flush ids between returns are recorded, i.e. already included
 	// in the totals.
 	Totals(ctx context.Context, videoIDs []int64, between func() []string) (totals map[int64]int64, recorded map[string]bool, err error)
+	// Recorded reports which of the flush ids are recorded as applied.
+	Recorded(ctx context.Context, flushIDs []string) (map[string]bool, error)
 	// TryLockFlush takes the cluster-wide flusher lock if it is free.
 	TryLockFlush(ctx context.Context) (unlock func(), ok bool, err error)
 }
@@ -192,6 +204,8 @@ type Config struct {
 	// CreatorNetworkTTL is UCC_VIEW_CREATOR_NETWORK_TTL: how long a network
 	// a user was signed in from makes plays of their videos self-views (0 = off).
 	CreatorNetworkTTL time.Duration
+	// FlushEvery is UCC_VIEW_FLUSH_INTERVAL, for messages that say how long to wait.
+	FlushEvery time.Duration
 }
 
 // ErrCounterDown is returned when reports cannot be counted because Redis is
@@ -441,4 +455,60 @@ func (s *Service) DisplayedByPublicID(ctx context.Context, publicID string, view
 		return 0, err
 	}
 	return m[v.ID], nil
+}
+
+// PendingBetween returns how many counted views dated in [from, before)
+// (UTC days) are still in Redis and not yet in PostgreSQL, and when the
+// oldest of those sets was counted: the pending set and every swapped set
+// whose flush id is not recorded yet (a set a crashed flusher applied but
+// did not drop is already in PostgreSQL). It implements
+// revenue.PendingViews: a period may not close while this is not zero.
+func (s *Service) PendingBetween(ctx context.Context, from, before time.Time) (int64, time.Time, error) {
+	sets, err := s.counter.Unflushed(ctx)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	ids := make([]string, 0, len(sets))
+	for id := range sets {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	recorded := map[string]bool{}
+	if len(ids) > 0 {
+		if recorded, err = s.store.Recorded(ctx, ids); err != nil {
+			return 0, time.Time{}, err
+		}
+	}
+	var n int64
+	var oldest time.Time
+	for id, set := range sets {
+		if id != "" && recorded[id] {
+			continue
+		}
+		var in int64
+		for _, d := range set.Batch.Daily {
+			if !d.Day.Before(from) && d.Day.Before(before) {
+				in += d.Views
+			}
+		}
+		if in > 0 {
+			n += in
+			if !set.Since.IsZero() && (oldest.IsZero() || set.Since.Before(oldest)) {
+				oldest = set.Since
+			}
+		}
+	}
+	if n > 0 && oldest.IsZero() {
+		oldest = s.now()
+	}
+	return n, oldest, nil
+}
+
+// FlushEvery is how often the flusher runs (Config.FlushEvery, 5 s by default).
+func (s *Service) FlushEvery() time.Duration {
+	if s.cfg.FlushEvery <= 0 {
+		return 5 * time.Second
+	}
+	return s.cfg.FlushEvery
 }

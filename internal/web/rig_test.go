@@ -265,7 +265,7 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	}
 	ts.deps = Deps{
 		Log: log, Now: now, Accounts: acc, Videos: vids, Community: comm, Uploads: ups, Views: vw,
-		Revenue:  revenue.NewService(postgres.NewRevenue(ts.db), now),
+		Revenue:  revenue.NewService(postgres.NewRevenue(ts.db), now).CheckPending(vw),
 		Registry: registry, ReadyChecks: checks, Templates: templates.FS, Static: static.FS,
 	}
 	if ts.srv, err = New(ts.cfg, ts.deps); err != nil {

@@ -120,7 +120,7 @@ return 1`)
 // Load loads the scripts into Redis so the first reports run EVALSHA
 // directly (Script.Run falls back to EVAL on NOSCRIPT anyway).
 func (c *ViewCounter) Load(ctx context.Context) error {
-	for _, s := range []*goredis.Script{countScript, mintScript, pendingScript, swapScript, dropScript, oldestScript} {
+	for _, s := range []*goredis.Script{countScript, mintScript, unflushedScript, pendingScript, swapScript, dropScript, oldestScript} {
 		if err := s.Load(ctx, c.rdb).Err(); err != nil {
 			return err
 		}
@@ -362,6 +362,51 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if s and (best < 0 or tonumber(s) < best) then best = tonumber(s) end
 end
 return best`)
+
+// unflushedScript returns the pending hash and every swapped hash in one
+// atomic read: {"", fields..., id1, fields1..., ...} as flat HGETALL lists.
+// KEYS: 1 pending, 2 flushing set; ARGV: 1 flush key prefix.
+var unflushedScript = goredis.NewScript(`
+local out = {'', redis.call('HGETALL', KEYS[1])}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGETALL', ARGV[1] .. id)
+end
+return out`)
+
+// Unflushed implements views.Counter.
+func (c *ViewCounter) Unflushed(ctx context.Context) (map[string]views.UnflushedSet, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := unflushedScript.Run(ctx, c.rdb, []string{c.key("pending"), c.key("flushing")}, c.key("flush")+":").Slice()
+	if err != nil {
+		return nil, fmt.Errorf("redis: unflushed views: %w", err)
+	}
+	out := make(map[string]views.UnflushedSet)
+	for i := 0; i+1 < len(res); i += 2 {
+		id, _ := res[i].(string)
+		flat, _ := res[i+1].([]any)
+		if len(flat) == 0 {
+			continue
+		}
+		m := make(map[string]string, len(flat)/2)
+		for j := 0; j+1 < len(flat); j += 2 {
+			k, _ := flat[j].(string)
+			v, _ := flat[j+1].(string)
+			m[k] = v
+		}
+		b, err := parseBatch(m)
+		if err != nil {
+			return nil, err
+		}
+		set := views.UnflushedSet{Batch: b}
+		if ms, err := strconv.ParseInt(m[sinceField], 10, 64); err == nil {
+			set.Since = time.UnixMilli(ms)
+		}
+		out[id] = set
+	}
+	return out, nil
+}
 
 // OldestPending implements views.Counter.
 func (c *ViewCounter) OldestPending(ctx context.Context) (time.Time, bool, error) {
