@@ -90,6 +90,7 @@ type Hit struct {
 	TokenID    []byte // the token's MAC: a replay of the same token is recognised
 	Now        time.Time
 	Window     time.Duration // dedup window
+	BatchID    string        // id of the pending set if this view starts one (NewBatchID)
 	NetCap     int           // counted views per network
 	VideoCap   int           // counted views of this video per network
 	CreatorCap int           // counted views of this creator's videos per network
@@ -145,9 +146,14 @@ type Counter interface {
 	// Pending returns, per video, views counted and not yet flushed: in the
 	// pending set and in each set swapped aside and not yet dropped.
 	Pending(ctx context.Context, videoIDs []int64) (Pending, error)
-	// Swap moves the pending set aside under flushID, atomically; false
-	// when nothing is pending.
-	Swap(ctx context.Context, flushID string) (bool, error)
+	// Swap moves the pending set aside, atomically, under the batch id the
+	// set got when its first view was counted (Hit.BatchID), or under
+	// fallbackID when it has none (a set from before batch ids); it returns
+	// the id used, or false when nothing is pending. Because the id is
+	// fixed inside the set, a copy of the set brought back by a Redis
+	// failover or snapshot restore is swapped under the id already
+	// recorded in PostgreSQL and is never applied twice.
+	Swap(ctx context.Context, fallbackID string) (id string, ok bool, err error)
 	// Swapped lists the flush ids of sets swapped aside and not yet dropped.
 	Swapped(ctx context.Context) ([]string, error)
 	// Batch reads the set swapped aside under flushID.
@@ -369,7 +375,7 @@ func (s *Service) Report(ctx context.Context, publicID string, viewer Viewer, to
 		return s.reject(ReasonExcluded), nil
 	}
 	out, err := s.counter.Count(ctx, Hit{VideoID: v.ID, CreatorID: v.CreatorID, Viewer: id, Network: Network(viewer.IP),
-		TokenID: mac, Now: now, Window: s.cfg.DedupWindow,
+		TokenID: mac, Now: now, Window: s.cfg.DedupWindow, BatchID: NewBatchID(now),
 		NetCap: s.cfg.IPHourlyCap, VideoCap: s.cfg.VideoHourlyCap, CreatorCap: s.cfg.CreatorHourlyCap})
 	if err != nil {
 		s.metrics.redisErrors.Inc()

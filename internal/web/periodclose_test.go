@@ -76,7 +76,7 @@ func TestPeriodCloseWithViewsInRedis(t *testing.T) {
 	// A set swapped aside and not applied (a flusher that crashed) holds
 	// them just the same.
 	counter := uccredis.NewViewCounter(ts.rdb, ts.prefix, time.Second)
-	if ok, err := counter.Swap(ctx, "crashed-flush-1"); err != nil || !ok {
+	if _, ok, err := counter.Swap(ctx, "crashed-flush-1"); err != nil || !ok {
 		t.Fatalf("swap: %v %v", ok, err)
 	}
 	wantCode(ts.do("POST", "/api/v1/revenue/periods/2026-11/calculate", nil, bearer(fin)...), http.StatusConflict, "views_pending")

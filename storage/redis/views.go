@@ -18,7 +18,7 @@ import (
 // Keys, all under the one hash tag {views} so every script's keys share a
 // slot on Redis Cluster:
 //
-//	<prefix>:{views}:pending           HASH  "<videoID>" → n, "<videoID>:<yyyymmdd>" → n, "_since" → ms of the oldest view in it
+//	<prefix>:{views}:pending           HASH  "<videoID>" → n, "<videoID>:<yyyymmdd>" → n, "_since" → ms of the oldest view in it, "_id" → its batch id
 //	<prefix>:{views}:flush:<flushID>   HASH  a pending hash swapped aside by the flusher (RENAME)
 //	<prefix>:{views}:flushing          SET   flush ids of swapped hashes not yet dropped
 //	<prefix>:{views}:seen:<video>:<viewer>  STRING dedup key (value: the token's MAC), expires after the window
@@ -59,8 +59,12 @@ const viewsTag = "views"
 
 func (c *ViewCounter) key(parts ...string) string { return c.keys.Key(viewsTag, parts...) }
 
-// sinceField is the pending hash field holding the time of its oldest view.
-const sinceField = "_since"
+// sinceField is the pending hash field holding the time of its oldest view;
+// idField holds its batch id, set with its first view.
+const (
+	sinceField = "_since"
+	idField    = "_id"
+)
 
 // countScript counts one view in one atomic step.
 //
@@ -68,7 +72,7 @@ const sinceField = "_since"
 //	      5 network+video window, 6 network+creator window, 7 creator's self-view mark
 //	ARGV: 1 dedup window ms, 2 network cap, 3 video cap, 4 creator cap (0 = off),
 //	      5 video field, 6 video:day field, 7 viewer, 8 now ms, 9 token id,
-//	      10 limit span ms
+//	      10 limit span ms, 11 batch id (kept if the pending set has one)
 //
 // Returns 0 counted, 1 duplicate, 2 network over its cap, 3 replay of the
 // token that already counted, 4 self-view, 5 video cap, 6 creator cap.
@@ -103,6 +107,7 @@ end
 redis.call('HINCRBY', KEYS[2], ARGV[5], 1)
 redis.call('HINCRBY', KEYS[2], ARGV[6], 1)
 redis.call('HSETNX', KEYS[2], '_since', ARGV[8])
+redis.call('HSETNX', KEYS[2], '_id', ARGV[11])
 redis.call('PFADD', KEYS[3], ARGV[7])
 return 0`)
 
@@ -151,7 +156,7 @@ func (c *ViewCounter) Count(ctx context.Context, h views.Hit) (views.Outcome, er
 	n, err := countScript.Run(ctx, c.rdb, keys,
 		h.Window.Milliseconds(), netCap, videoCap, creatorCap,
 		vid, vid+":"+now.Format("20060102"), h.Viewer, now.UnixMilli(),
-		base64.RawStdEncoding.EncodeToString(h.TokenID), views.LimitSpan.Milliseconds()).Int64()
+		base64.RawStdEncoding.EncodeToString(h.TokenID), views.LimitSpan.Milliseconds(), batchID(h)).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("redis: count view: %w", err)
 	}
@@ -172,6 +177,13 @@ func (c *ViewCounter) Count(ctx context.Context, h views.Hit) (views.Outcome, er
 		return views.OutcomeCreatorLimited, nil
 	}
 	return 0, fmt.Errorf("redis: count view: unexpected answer %d", n)
+}
+
+func batchID(h views.Hit) string {
+	if h.BatchID != "" {
+		return h.BatchID
+	}
+	return views.NewBatchID(h.Now)
 }
 
 // Mint implements views.Counter.
@@ -270,21 +282,24 @@ func (c *ViewCounter) UniqueViewers(ctx context.Context, videoID int64) (int64, 
 	return c.rdb.PFCount(ctx, c.key("uv", strconv.FormatInt(videoID, 10))).Result()
 }
 
-// swapScript renames the pending hash to the flush key and records its id.
-// KEYS: 1 pending, 2 flush key, 3 flushing set; ARGV: 1 flush id.
+// swapScript renames the pending hash to the flush key of its batch id
+// (the fallback id when it has none) and records the id; it returns the id,
+// or "" when nothing is pending. KEYS: 1 pending, 2 flushing set; ARGV: 1
+// fallback id, 2 flush key prefix. The flush key shares the hash tag.
 var swapScript = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('RENAME', KEYS[1], KEYS[2])
-redis.call('SADD', KEYS[3], ARGV[1])
-return 1`)
+if redis.call('EXISTS', KEYS[1]) == 0 then return '' end
+local id = redis.call('HGET', KEYS[1], '_id') or ARGV[1]
+redis.call('RENAME', KEYS[1], ARGV[2] .. id)
+redis.call('SADD', KEYS[2], id)
+return id`)
 
 // Swap implements views.Counter.
-func (c *ViewCounter) Swap(ctx context.Context, flushID string) (bool, error) {
-	n, err := swapScript.Run(ctx, c.rdb, []string{c.key("pending"), c.key("flush", flushID), c.key("flushing")}, flushID).Int64()
+func (c *ViewCounter) Swap(ctx context.Context, fallbackID string) (string, bool, error) {
+	id, err := swapScript.Run(ctx, c.rdb, []string{c.key("pending"), c.key("flushing")}, fallbackID, c.key("flush")+":").Text()
 	if err != nil {
-		return false, fmt.Errorf("redis: swap pending views: %w", err)
+		return "", false, fmt.Errorf("redis: swap pending views: %w", err)
 	}
-	return n == 1, nil
+	return id, id != "", nil
 }
 
 // Swapped implements views.Counter.
@@ -311,7 +326,7 @@ func parseBatch(m map[string]string) (views.Batch, error) {
 	b.Totals = make([]views.Delta, 0, len(m)/2)
 	b.Daily = make([]views.DayDelta, 0, len(m)/2)
 	for f, v := range m {
-		if f == sinceField {
+		if f == sinceField || f == idField {
 			continue
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -398,6 +413,9 @@ func (c *ViewCounter) Unflushed(ctx context.Context) (map[string]views.Unflushed
 		b, err := parseBatch(m)
 		if err != nil {
 			return nil, err
+		}
+		if id == "" && m[idField] != "" {
+			id = m[idField] // the pending set under its batch id: a restored copy of an applied set is recognised
 		}
 		set := views.UnflushedSet{Batch: b}
 		if ms, err := strconv.ParseInt(m[sinceField], 10, 64); err == nil {
