@@ -127,6 +127,7 @@ func (b Batch) Views() int64 {
 // Pending is what Counter.Pending found.
 type Pending struct {
 	Main    map[int64]int64            // the pending set, per video
+	MainID  string                     // the pending set's batch id ("" for none)
 	Swapped map[string]map[int64]int64 // sets swapped aside, by flush id, per video
 }
 
@@ -421,9 +422,12 @@ func (s *Service) Displayed(ctx context.Context, videoIDs []int64) (map[int64]in
 		if perr != nil {
 			return nil
 		}
-		ids := make([]string, 0, len(pending.Swapped))
+		ids := make([]string, 0, len(pending.Swapped)+1)
 		for id := range pending.Swapped {
 			ids = append(ids, id)
+		}
+		if pending.MainID != "" {
+			ids = append(ids, pending.MainID)
 		}
 		return ids
 	})
@@ -441,7 +445,9 @@ func (s *Service) Displayed(ctx context.Context, videoIDs []int64) (map[int64]in
 			}
 		}
 	}
-	add(pending.Main)
+	if !recorded[pending.MainID] { // a restored copy of an applied set is not shown twice
+		add(pending.Main)
+	}
 	for fid, m := range pending.Swapped {
 		if !recorded[fid] {
 			add(m)

@@ -450,6 +450,9 @@ func TestFlushAfterRedisRestore(t *testing.T) {
 			t.Fatalf("flush = %+v", st)
 		}
 		restore(t, e, snap) // the pending set is back, as it was before the flush
+		if got := e.displayed(t, id); got != 6 {
+			t.Fatalf("displayed after the restore = %d, want 6", got)
+		}
 		if st := e.flush(t); st.Views != 0 || st.Sets != 0 {
 			t.Fatalf("flush after the restore applied again: %+v", st)
 		}

@@ -210,7 +210,8 @@ func (c *ViewCounter) MarkNetwork(ctx context.Context, userID int64, network str
 
 // pendingScript reads the given videos' fields from the pending hash and
 // from every swapped hash. KEYS: 1 pending, 2 flushing set; ARGV: 1 flush
-// key prefix, 2.. fields. Returns {main counts, id1, counts1, id2, ...}.
+// key prefix, 2.. fields. Returns {main batch id, main counts, id1,
+// counts1, id2, ...}.
 // The swapped keys are named from the set; they share the hash tag.
 var pendingScript = goredis.NewScript(`
 local fields = {}
@@ -219,7 +220,7 @@ local function nums(vals)
   for i = 1, #fields do vals[i] = tonumber(vals[i]) or 0 end
   return vals
 end
-local out = {nums(redis.call('HMGET', KEYS[1], unpack(fields)))}
+local out = {redis.call('HGET', KEYS[1], '_id') or '', nums(redis.call('HMGET', KEYS[1], unpack(fields)))}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   out[#out + 1] = id
   out[#out + 1] = nums(redis.call('HMGET', ARGV[1] .. id, unpack(fields)))
@@ -248,11 +249,12 @@ func (c *ViewCounter) Pending(ctx context.Context, ids []int64) (views.Pending, 
 		if err != nil {
 			return p, fmt.Errorf("redis: pending views: %w", err)
 		}
-		if len(res) == 0 {
-			return p, fmt.Errorf("redis: pending views: empty answer")
+		if len(res) < 2 {
+			return p, fmt.Errorf("redis: pending views: short answer")
 		}
-		addCounts(p.Main, part, res[0])
-		for i := 1; i+1 < len(res); i += 2 {
+		p.MainID, _ = res[0].(string)
+		addCounts(p.Main, part, res[1])
+		for i := 2; i+1 < len(res); i += 2 {
 			fid, _ := res[i].(string)
 			m := p.Swapped[fid]
 			if m == nil {
