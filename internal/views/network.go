@@ -2,11 +2,11 @@ package views
 
 import (
 	"context"
-	"strconv"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 )

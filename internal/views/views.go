@@ -70,13 +70,13 @@ type Outcome int
 
 // Outcomes of Counter.Count.
 const (
-	OutcomeCounted     Outcome = iota // counted: dedup key set, pending counters incremented
-	OutcomeDuplicate                  // the viewer's view of this video already counted in the window
-	OutcomeRateLimited                // the network is over its hourly cap; nothing was written
-	OutcomeReplayed                   // this very token already counted; nothing was written
-	OutcomeVideoLimited               // the network is over its hourly cap for the video; nothing was written
-	OutcomeCreatorLimited             // the network is over its hourly cap for the creator; nothing was written
-	OutcomeSelfView                   // the creator was signed in from the network recently; nothing was written
+	OutcomeCounted        Outcome = iota // counted: dedup key set, pending counters incremented
+	OutcomeDuplicate                     // the viewer's view of this video already counted in the window
+	OutcomeRateLimited                   // the network is over its hourly cap; nothing was written
+	OutcomeReplayed                      // this very token already counted; nothing was written
+	OutcomeVideoLimited                  // the network is over its hourly cap for the video; nothing was written
+	OutcomeCreatorLimited                // the network is over its hourly cap for the creator; nothing was written
+	OutcomeSelfView                      // the creator was signed in from the network recently; nothing was written
 )
 
 // Hit is one view to count. The caps count views in the sliding hour

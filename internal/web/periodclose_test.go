@@ -56,8 +56,8 @@ func TestPeriodCloseWithViewsInRedis(t *testing.T) {
 	}
 
 	watch(7)
-	flush() // 7 views of November 30 in PostgreSQL
-	watch(3) // 3 more, still in Redis: the flusher "stopped"
+	flush()                        // 7 views of November 30 in PostgreSQL
+	watch(3)                       // 3 more, still in Redis: the flusher "stopped"
 	ts.clock.add(20 * time.Minute) // December 1st, 00:10
 	wantStatus(t, ts.do("POST", "/api/v1/revenue/periods", map[string]any{"period": "2026-11", "revenue_minor": 100000, "currency": "USD", "view_threshold": 0}, bearer(fin)...), http.StatusCreated)
 
@@ -83,7 +83,7 @@ func TestPeriodCloseWithViewsInRedis(t *testing.T) {
 
 	// Views dated in December do not hold November back.
 	watch(2)
-	flush() // the swapped set and the pending one
+	flush()  // the swapped set and the pending one
 	watch(1) // a December view, pending
 	r = ts.do("POST", "/api/v1/revenue/periods/2026-11/calculate", nil, bearer(fin)...)
 	wantStatus(t, r, http.StatusOK)
