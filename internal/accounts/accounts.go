@@ -117,24 +117,46 @@ type Store interface {
 	DeleteToken(ctx context.Context, hash []byte) error
 }
 
-// Limiter counts events in a fixed window; Redis implements it.
+// Limiter counts attempts in fixed windows; Redis implements it. Every
+// method is one atomic step, so parallel requests cannot all read a count
+// below the limit before any of them adds to it.
 type Limiter interface {
-	// Count returns how many events key has seen in the current window, without adding one.
-	Count(ctx context.Context, key string) (int64, error)
 	// Hit adds one event to key, starting a window of length window if none is open.
 	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Reserve counts one attempt on key unless limit attempts are already
+	// counted in its open window (a window of length window starts with
+	// the first); refused, it answers how long until the window closes.
+	Reserve(ctx context.Context, key string, limit int64, window time.Duration) (ok bool, retry time.Duration, err error)
+	// Backoff counts one attempt on key like Reserve, but past free
+	// attempts in the window it refuses nothing outright: each further
+	// attempt waits for the key's slot, which then stays taken for a delay
+	// that doubles with every attempt beyond free, from base up to most.
+	Backoff(ctx context.Context, key string, free int64, window, base, most time.Duration) (ok bool, retry time.Duration, err error)
+	// Release takes back one attempt Reserve or Backoff counted on key.
+	Release(ctx context.Context, key string) error
 	// Reset forgets key.
 	Reset(ctx context.Context, key string) error
 }
 
 // Config tunes the service.
 type Config struct {
-	SessionTTL     time.Duration // browser sessions last this long
-	LoginLimit     int           // failed log-ins allowed per account and per IP per LoginWindow
-	LoginWindow    time.Duration
-	SignupLimit    int           // sign-up attempts allowed per client IP per SignupWindow (0: no limit)
-	SignupWindow   time.Duration // default one hour
-	PasswordParams PasswordParams
+	SessionTTL time.Duration // browser sessions last this long
+	// LoginLimit is the failed log-ins allowed per account from one client
+	// network (an IPv4 address, an IPv6 /64) per LoginWindow; a network
+	// gets LoginNetworkFactor times as many over all accounts, and an
+	// account LoginAccountFactor times as many over all networks before
+	// every further attempt on it is slowed down (login.go).
+	LoginLimit  int
+	LoginWindow time.Duration
+	// HashConcurrency bounds the password hashes (argon2id, each
+	// PasswordParams.Memory KiB) running at once in the process; 0 is
+	// twice GOMAXPROCS, at most 16. A log-in that finds no free slot within HashWait
+	// (0: 2 s) is answered 503 with Retry-After.
+	HashConcurrency int
+	HashWait        time.Duration
+	SignupLimit     int           // sign-up attempts allowed per client IP per SignupWindow (0: no limit)
+	SignupWindow    time.Duration // default one hour
+	PasswordParams  PasswordParams
 }
 
 // DefaultConfig is what `ucc serve` uses unless told otherwise.
@@ -152,6 +174,7 @@ type Service struct {
 	// dummyHash is checked against when an email has no account, so the
 	// answer takes as long as for a real one.
 	dummyHash func() string
+	hashes    *hashGate
 }
 
 // NewService returns a Service. now is injected so tests need no sleeps.
@@ -163,7 +186,8 @@ func NewService(store Store, limiter Limiter, cfg Config, now func() time.Time) 
 		h, _ := HashPassword("not a real password", cfg.PasswordParams)
 		return h
 	})
-	return &Service{store: store, limiter: limiter, cfg: cfg, now: now, dummyHash: dummy}
+	return &Service{store: store, limiter: limiter, cfg: cfg, now: now, dummyHash: dummy,
+		hashes: newHashGate(cfg.HashConcurrency, cfg.HashWait)}
 }
 
 // NormalizeEmail trims and lower-cases an email and checks its form.
@@ -218,7 +242,7 @@ func (s *Service) Signup(ctx context.Context, email, password, displayName strin
 	if role == "" {
 		role = RoleViewer
 	}
-	hash, err := HashPassword(password, s.cfg.PasswordParams)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return User{}, err
 	}
@@ -267,51 +291,6 @@ func (s *Service) SignupFrom(ctx context.Context, clientIP, email, password, dis
 		}
 	}
 	return s.Signup(ctx, email, password, displayName, RoleViewer)
-}
-
-var errBadCredentials = errs.New(errs.ErrUnauthorized, "bad_credentials", "wrong email or password")
-
-// Authenticate checks an email and password. Failed attempts are counted per
-// account and per client IP; past the limit it answers errs.ErrRateLimited
-// without checking the password.
-func (s *Service) Authenticate(ctx context.Context, email, password, clientIP string) (User, error) {
-	norm, err := NormalizeEmail(email)
-	if err != nil {
-		return User{}, errBadCredentials
-	}
-	keys := []string{"acct:" + norm, "ip:" + clientIP}
-	for _, k := range keys {
-		n, err := s.limiter.Count(ctx, k)
-		if err != nil {
-			return User{}, fmt.Errorf("login limiter: %w", err)
-		}
-		if n >= int64(s.cfg.LoginLimit) {
-			return User{}, errs.New(errs.ErrRateLimited, "login_rate_limited", "too many failed log-in attempts; wait 15 minutes and try again")
-		}
-	}
-	u, hash, err := s.store.UserByEmail(ctx, norm)
-	ok := false
-	if err == nil {
-		ok, err = VerifyPassword(password, hash)
-		if err != nil {
-			return User{}, err
-		}
-	} else if errors.Is(err, errs.ErrNotFound) {
-		// Spend the same time as a real check so timing does not reveal accounts.
-		_, _ = VerifyPassword(password, s.dummyHash())
-	} else {
-		return User{}, err
-	}
-	if !ok {
-		for _, k := range keys {
-			if _, err := s.limiter.Hit(ctx, k, s.cfg.LoginWindow); err != nil {
-				return User{}, fmt.Errorf("login limiter: %w", err)
-			}
-		}
-		return User{}, errBadCredentials
-	}
-	_ = s.limiter.Reset(ctx, keys[0])
-	return u, nil
 }
 
 // newSecret returns a random URL-safe secret with a prefix and its SHA-256.
