@@ -99,18 +99,38 @@ type Store interface {
 	SetRole(ctx context.Context, id int64, role Role) error
 	// SetLanguage saves the language a user chose ("" forgets it).
 	SetLanguage(ctx context.Context, id int64, lang string) error
-	// SetPassword replaces a user's password hash.
-	SetPassword(ctx context.Context, id int64, passwordHash string) error
-	// CreateSession stores a browser session.
-	CreateSession(ctx context.Context, hash []byte, userID int64, expires time.Time) error
-	// SessionUser returns the user of an unexpired session.
+	// SetPassword replaces a user's password hash and, in the same
+	// transaction, ends every session and token of the user but the
+	// session keepSession and the token keepToken (nil: none); it answers
+	// how many it ended.
+	SetPassword(ctx context.Context, id int64, passwordHash string, keepSession, keepToken []byte) (Revoked, error)
+	// CreateSession stores a browser session opened from userAgent.
+	CreateSession(ctx context.Context, hash []byte, userID int64, expires time.Time, userAgent string) error
+	// SessionUser returns the user of an unexpired session and records its
+	// use (at most once a minute).
 	SessionUser(ctx context.Context, hash []byte, now time.Time) (User, error)
+	// Sessions lists a user's unexpired sessions, newest first, with ids
+	// below before (0: from the newest), at most limit; current marks the
+	// one whose hash is current.
+	Sessions(ctx context.Context, userID int64, current []byte, now time.Time, before int64, limit int) ([]Session, error)
+	// DeleteSessionByID ends the user's session id; errs.ErrNotFound when
+	// the user has no such session.
+	DeleteSessionByID(ctx context.Context, userID, id int64) error
+	// DeleteSessions ends every session of the user but keep (nil: all).
+	DeleteSessions(ctx context.Context, userID int64, keep []byte) (int64, error)
 	// DeleteSession ends a session; a missing one is not an error.
 	DeleteSession(ctx context.Context, hash []byte) error
 	// DeleteExpiredSessions removes sessions that expired before now.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
-	// CreateToken stores an API token.
-	CreateToken(ctx context.Context, hash []byte, userID int64, name string) error
+	// CreateToken stores an API token issued to userAgent.
+	CreateToken(ctx context.Context, hash []byte, userID int64, name, userAgent string) error
+	// Tokens lists a user's tokens like Sessions.
+	Tokens(ctx context.Context, userID int64, current []byte, before int64, limit int) ([]Token, error)
+	// DeleteTokenByID revokes the user's token id; errs.ErrNotFound when
+	// the user has no such token.
+	DeleteTokenByID(ctx context.Context, userID, id int64) error
+	// DeleteTokens revokes every token of the user but keep (nil: all).
+	DeleteTokens(ctx context.Context, userID int64, keep []byte) (int64, error)
 	// TokenUser returns the user of an unrevoked token and marks it used.
 	TokenUser(ctx context.Context, hash []byte, now time.Time) (User, error)
 	// DeleteToken revokes a token; a missing one is not an error.
@@ -310,9 +330,15 @@ func HashSecret(tok string) []byte {
 // StartSession creates a browser session for userID and returns its cookie
 // value. Callers rotate: they end the previous session first.
 func (s *Service) StartSession(ctx context.Context, userID int64) (string, time.Time, error) {
+	return s.StartSessionFrom(ctx, userID, "")
+}
+
+// StartSessionFrom is StartSession for a browser that sent userAgent (kept,
+// cleaned and cut to MaxUserAgentBytes, for the owner's list of sessions).
+func (s *Service) StartSessionFrom(ctx context.Context, userID int64, userAgent string) (string, time.Time, error) {
 	tok, hash := newSecret("s_")
 	exp := s.now().Add(s.cfg.SessionTTL)
-	if err := s.store.CreateSession(ctx, hash, userID, exp); err != nil {
+	if err := s.store.CreateSession(ctx, hash, userID, exp, CleanUserAgent(userAgent)); err != nil {
 		return "", time.Time{}, err
 	}
 	return tok, exp, nil
@@ -337,12 +363,17 @@ const MaxTokenNameRunes = 100
 // IssueToken creates an API bearer token for userID; name is a label of at
 // most MaxTokenNameRunes characters on one line.
 func (s *Service) IssueToken(ctx context.Context, userID int64, name string) (string, error) {
+	return s.IssueTokenFrom(ctx, userID, name, "")
+}
+
+// IssueTokenFrom is IssueToken for a client that sent userAgent.
+func (s *Service) IssueTokenFrom(ctx context.Context, userID int64, name, userAgent string) (string, error) {
 	name = strings.TrimSpace(name)
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxTokenNameRunes || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return "", errs.Invalid("invalid_token_name", "the token name must be at most 100 characters on one line")
 	}
 	tok, hash := newSecret("ucc_")
-	if err := s.store.CreateToken(ctx, hash, userID, name); err != nil {
+	if err := s.store.CreateToken(ctx, hash, userID, name, CleanUserAgent(userAgent)); err != nil {
 		return "", err
 	}
 	return tok, nil

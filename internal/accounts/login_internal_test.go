@@ -3,8 +3,10 @@ package accounts
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ucc-video/ucc/internal/errs"
 )
@@ -57,5 +59,29 @@ func TestClientNetwork(t *testing.T) {
 		if got := ClientNetwork(in); got != want {
 			t.Errorf("ClientNetwork(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestDeviceAndCleanUserAgent: labels for common browsers and clients, and
+// a User-Agent made fit to store (no control characters, valid UTF-8, cut
+// on a character boundary).
+func TestDeviceAndCleanUserAgent(t *testing.T) {
+	for ua, want := range map[string]string{
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 Edg/126.0":                  "Edge · Windows",
+		"Mozilla/5.0 (Linux; Android 14; SM-S918N) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0 Mobile Safari/537.36": "Samsung Internet · Android",
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15":                     "Safari · macOS",
+		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36":                                      "Chrome · Linux",
+		"curl/8.5.0": "curl", "": "", "something else": "",
+	} {
+		if got := Device(ua); got != want {
+			t.Errorf("Device(%q) = %q, want %q", ua, got, want)
+		}
+	}
+	long := strings.Repeat("가", 300) // 900 bytes
+	if got := CleanUserAgent(long); len(got) > MaxUserAgentBytes || !utf8.ValidString(got) || len(got) < MaxUserAgentBytes-3 {
+		t.Fatalf("cut to %d bytes, valid %v", len(got), utf8.ValidString(got))
+	}
+	if got := CleanUserAgent("a\nb\x00c\xffd "); got != "a b cd" {
+		t.Fatalf("CleanUserAgent = %q", got)
 	}
 }
