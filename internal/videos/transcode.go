@@ -94,6 +94,25 @@ func (s *Service) Process(ctx context.Context, videoID int64) error {
 		return err
 	}
 
+	// Read the renditions back: their duration, not the original's header
+	// (which the uploader wrote and may have patched), is the video's: it
+	// sets the minimum watch time and the play tokens' lifetime.
+	probes := make([]Probe, len(outs))
+	duration := 0.0
+	for i, o := range outs {
+		op, err := s.pipeline.ffprobe(ctx, o.path, "file")
+		if err != nil {
+			return &permanentError{reason: errUnconvertible.Error(), err: fmt.Errorf("an encoded rendition could not be read back: %w", err)}
+		}
+		probes[i] = op
+		duration = max(duration, op.Duration)
+	}
+	if duration != p.Duration {
+		if err := s.store.SetProbed(ctx, v.ID, duration, p.Width, p.Height); err != nil {
+			return err
+		}
+	}
+
 	// Upload outputs, then commit them in one transaction.
 	var rs []Rendition
 	var keys []string
@@ -103,22 +122,18 @@ func (s *Service) Process(ctx context.Context, videoID int64) error {
 		}
 		return err
 	}
-	for _, o := range outs {
+	for i, o := range outs {
 		key := renditionKey(v.PublicID, o.short)
 		info, err := s.putFile(ctx, key, o.path, "video/mp4")
 		keys = append(keys, key)
 		if err != nil {
 			return fail(err)
 		}
-		op, err := s.pipeline.ffprobe(ctx, o.path, "file")
-		if err != nil {
-			return fail(&permanentError{reason: "an encoded rendition could not be read back", err: err})
-		}
 		br := 0
-		if p.Duration > 0 {
-			br = int(float64(info.Size*8) / p.Duration)
+		if duration > 0 {
+			br = int(float64(info.Size*8) / duration)
 		}
-		rs = append(rs, Rendition{Height: op.Height, Width: op.Width, Key: key, Size: info.Size, Bitrate: br})
+		rs = append(rs, Rendition{Height: probes[i].Height, Width: probes[i].Width, Key: key, Size: info.Size, Bitrate: br})
 	}
 	tkey := autoThumbKey(v.PublicID)
 	keys = append(keys, tkey)

@@ -229,14 +229,21 @@ func NewService(cfg Config, lookup VideoLookup, counter Counter, store Store, m 
 // Signer returns the signer of play tokens and viewer ids.
 func (s *Service) Signer() *Signer { return s.signer }
 
+// MinWatchFloor is the least watch time a view needs when half a short
+// video's duration is less (a video shorter than the floor needs its whole
+// duration): a clip of a few seconds needs more than a glance.
+const MinWatchFloor = 5 * time.Second
+
 // MinWatch is the watch time before a view of v counts: UCC_VIEW_MIN_WATCH,
-// or half the duration of a shorter video.
+// or half the duration of a shorter video, but at least MinWatchFloor (or
+// the whole video when shorter). The duration is the encoded rendition's
+// (videos.Service.Process), never the uploaded file's header.
 func (s *Service) MinWatch(v Video) time.Duration {
-	half := time.Duration(v.DurationSeconds * float64(time.Second) / 2)
-	if v.DurationSeconds > 0 && half < s.cfg.MinWatch {
-		return half
+	d := time.Duration(v.DurationSeconds * float64(time.Second))
+	if v.DurationSeconds <= 0 || d/2 >= s.cfg.MinWatch {
+		return s.cfg.MinWatch
 	}
-	return s.cfg.MinWatch
+	return max(d/2, min(MinWatchFloor, d, s.cfg.MinWatch))
 }
 
 // MaxTokenAge is how long a play token for v stays valid: its duration plus

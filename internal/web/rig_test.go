@@ -96,6 +96,7 @@ type rigSettings struct {
 	readyChecks []ReadyCheck
 	patchSignal bool
 	logs        io.Writer
+	viewRules   []func(*views.Config)
 }
 
 // rigOption changes one thing of the rig.
@@ -103,6 +104,12 @@ type rigOption func(*rigSettings)
 
 // withClock makes now the clock of every service and of the pages.
 func withClock(now func() time.Time) rigOption { return func(s *rigSettings) { s.base = now } }
+
+// withViewRules changes the view counting rules (the rig's minimum watch
+// time is 0, so a report counts at once).
+func withViewRules(f func(*views.Config)) rigOption {
+	return func(s *rigSettings) { s.viewRules = append(s.viewRules, f) }
+}
 
 // withS3 keeps objects in a fresh MinIO bucket instead of the fs driver.
 func withS3() rigOption { return func(s *rigSettings) { s.s3 = true } }
@@ -197,7 +204,11 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	viewStore := postgres.NewViews(ts.db)
 	counter := uccredis.NewViewCounter(ts.rdb, ts.prefix, 500*time.Millisecond)
 	metrics := views.NewMetrics(registry)
-	vw := views.NewService(views.Config{Secret: []byte(testSecret), DedupWindow: time.Hour}, viewStore, counter, viewStore, metrics, now)
+	vcfg := views.Config{Secret: []byte(testSecret), DedupWindow: time.Hour}
+	for _, f := range set.viewRules {
+		f(&vcfg)
+	}
+	vw := views.NewService(vcfg, viewStore, counter, viewStore, metrics, now)
 	ts.flusher = views.NewFlusher(counter, viewStore, metrics, log, time.Second, now)
 
 	ts.videoCfg = videos.Config{Store: postgres.NewVideos(ts.db), Objects: ts.objs, Views: vw, Log: log, Now: now,
