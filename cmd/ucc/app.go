@@ -77,7 +77,12 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	a.views = openViews(ctx, cfg, a)
 	if a.videos, err = videos.NewService(videos.Config{Store: postgres.NewVideos(a.db), Objects: a.store, Views: a.views.service,
 		Log: log.With("component", "videos"), Now: time.Now, MediaURLTTL: 6 * time.Hour, MaxUploadBytes: cfg.UploadMaxBytes,
-		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout}); err != nil {
+		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout, Limits: videos.Limits{
+			MaxPixels: cfg.TranscodeMaxPixels, MaxFrames: cfg.TranscodeMaxFrames, MaxDuration: cfg.TranscodeMaxDuration,
+			MinBytesPerSecond: cfg.TranscodeMinBytesPerSecond, MaxStreams: cfg.TranscodeMaxStreams,
+			MaxBitDepth: cfg.TranscodeMaxBitDepth, PerCreator: cfg.TranscodePerCreator, MinFreeBytes: cfg.TranscodeMinFree,
+			ImageMaxDecodeBytes: cfg.ImageMaxDecodeBytes, ImageDecoders: cfg.ImageDecoders,
+		}}); err != nil {
 		a.close()
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/objects"
 )
@@ -73,13 +74,18 @@ func (s *Service) Process(ctx context.Context, videoID int64) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.pipeline.ffprobe(ctx, src, "file")
+	p, err := s.pipeline.ffprobe(ctx, src, "file", true)
 	if errors.Is(err, errProbeFailed) {
 		return &permanentError{reason: "the file could not be read; it may be damaged", err: err}
 	} else if errors.Is(err, ErrNoStreams) {
 		return &permanentError{reason: "the file has no video or audio stream UCC can decode", err: err}
 	} else if err != nil {
 		return err
+	}
+	// The limits again, now with the frames counted: no decoding starts
+	// for a file past one.
+	if err := s.limits.check(p, v.OriginalSize); err != nil {
+		return &permanentError{reason: err.Error(), err: err}
 	}
 	if err := s.store.SetProbed(ctx, v.ID, p.Duration, p.Width, p.Height); err != nil {
 		return err
@@ -163,6 +169,17 @@ func (s *Service) localOriginal(ctx context.Context, key, dir string) (string, e
 			return "", &permanentError{reason: "the uploaded file is missing from storage", err: err}
 		}
 		return p, nil
+	}
+	info, err := s.objs.Stat(ctx, key)
+	if errors.Is(err, objects.ErrNotFound) {
+		return "", &permanentError{reason: "the uploaded file is missing from storage", err: err}
+	} else if err != nil {
+		return "", fmt.Errorf("stat original: %w", err)
+	}
+	// The original, its renditions (never larger than it with our bitrate
+	// caps, in practice far smaller) and the margin must fit.
+	if free, err := freeBytes(dir); err == nil && free < 2*info.Size+s.limits.MinFreeBytes {
+		return "", fmt.Errorf("%w: %s free in %s, %s needed", errNoDisk, bytesize.Format(free), dir, bytesize.Format(2*info.Size+s.limits.MinFreeBytes))
 	}
 	rc, _, err := s.objs.Get(ctx, key, 0, -1)
 	if errors.Is(err, objects.ErrNotFound) {

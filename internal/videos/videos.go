@@ -133,7 +133,7 @@ type Store interface {
 	CreateChannel(ctx context.Context, ownerID int64, in NewChannel) (Channel, error)
 	// ChannelByOwner returns the channel of a user.
 	ChannelByOwner(ctx context.Context, ownerID int64) (Channel, error)
-	// StorageUsed sums original_size over the creator's videos.
+	// StorageUsed sums the originals and renditions of the creator's videos.
 	StorageUsed(ctx context.Context, creatorID int64) (int64, error)
 	// CreateVideo inserts a video in status processing and enqueues its
 	// TranscodeArgs job in the same transaction. When quota > 0 it locks the
@@ -167,6 +167,9 @@ type Store interface {
 	DeleteVideo(ctx context.Context, id int64) error
 	// KnownPublicIDs returns which of ids exist as videos.
 	KnownPublicIDs(ctx context.Context, ids []string) (map[string]bool, error)
+	// TranscodesAhead counts the running transcoding jobs of the creator
+	// of video videoID that were enqueued before job jobID.
+	TranscodesAhead(ctx context.Context, videoID, jobID int64) (int, error)
 }
 
 // NewVideo is a video row about to be created from a stored original.
@@ -258,6 +261,8 @@ type Config struct {
 	TempDir string
 	// Preset is the x264 preset (default "veryfast").
 	Preset string
+	// Limits bound what one file may cost (zero fields: DefaultLimits).
+	Limits Limits
 }
 
 // Service is the videos domain service: channels, uploads, processing,
@@ -271,6 +276,9 @@ type Service struct {
 	pipeline *pipeline
 	log      *slog.Logger
 	now      func() time.Time
+	limits   Limits
+	// decoders bounds the images decoded at once (Limits.ImageDecoders).
+	decoders chan struct{}
 }
 
 // NewService returns the service, or an error naming a missing dependency.
@@ -297,8 +305,10 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.TranscodeTimeout <= 0 {
 		cfg.TranscodeTimeout = 2 * time.Hour
 	}
+	limits := cfg.Limits.withDefaults()
 	return &Service{
 		cfg: cfg, store: cfg.Store, objs: cfg.Objects, views: cfg.Views, log: cfg.Log, now: cfg.Now,
+		limits: limits, decoders: make(chan struct{}, limits.ImageDecoders),
 		media:    &Media{store: cfg.Objects, ttl: cfg.MediaURLTTL},
 		pipeline: newPipeline(cfg.FFmpeg, cfg.FFprobe, cfg.Preset, cfg.TempDir, cfg.Log),
 	}, nil

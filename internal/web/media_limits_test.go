@@ -2,15 +2,44 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/ucc-video/ucc/internal/testenv"
+	"github.com/ucc-video/ucc/internal/videos"
 	"github.com/ucc-video/ucc/internal/views"
+	"github.com/ucc-video/ucc/storage/postgres"
 )
+
+// workJob runs the video's enqueued River job (its real row id), as a
+// worker that fetched it would.
+func (e *testServer) workJob(publicID string) error {
+	e.t.Helper()
+	var id, jobID int64
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT v.id, j.id FROM videos v
+		JOIN river_job j ON (j.args->>'video_id')::bigint = v.id WHERE v.public_id = $1`, publicID).Scan(&id, &jobID); err != nil {
+		e.t.Fatal(err)
+	}
+	w := videos.NewTranscodeWorker(e.deps.Videos)
+	job := &river.Job[videos.TranscodeArgs]{JobRow: &rivertype.JobRow{ID: jobID, Attempt: 1, MaxAttempts: 5}, Args: videos.TranscodeArgs{VideoID: id}}
+	ctx, cancel := context.WithTimeout(context.Background(), w.Timeout(job))
+	defer cancel()
+	return w.Work(ctx, job)
+}
 
 // patchMatroskaDuration rewrites the Segment Duration element (ID 0x4489,
 // an 8-byte float in TimecodeScale units, milliseconds as ffmpeg writes it)
@@ -72,3 +101,203 @@ func writeTemp(t *testing.T, name string, data []byte) string {
 
 // ffprobeFile probes a local file.
 func ffprobeFile(t *testing.T, path string) probed { return ffprobeURL(t, path) }
+
+// frames counts the video packets of a local file or URL.
+func frames(t *testing.T, u string) int {
+	t.Helper()
+	_, fp := testenv.FFmpeg(t)
+	out, err := exec.Command(fp, "-v", "error", "-count_packets", "-select_streams", "v:0",
+		"-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", u).Output()
+	if err != nil {
+		t.Fatalf("count frames of %s: %v", u, err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("frames of %s: %q", u, out)
+	}
+	return n
+}
+
+// gapBomb is a Matroska of two 320x240 frames gap seconds apart, declared
+// 60 fps: a constant-frame-rate encode fills the gap with gap×60 copies.
+func gapBomb(t *testing.T, gap int) []byte {
+	t.Helper()
+	p := gen(t, t.TempDir(), "bomb.mkv", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=60", "-frames:v", "2",
+		"-vf", fmt.Sprintf("setpts=N*%d/TB", gap), "-c:v", "libx264", "-preset", "ultrafast", "-fps_mode", "passthrough")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Transcode bombs are refused before any work, or cost what their frames
+// cost: no duplicated frames, no retries of a job past its time limit.
+func TestTranscodeBombs(t *testing.T) {
+	env := newTestServer(t)
+	tok, _ := env.creator("bomber")
+
+	t.Run("ten hours between two frames is refused at upload", func(t *testing.T) {
+		bomb := gapBomb(t, 36000)
+		r := env.upload(tok, map[string]string{"title": "bomb"}, bomb, "bomb.mkv")
+		wantError(t, r, http.StatusRequestEntityTooLarge, "media_limit")
+		if !strings.Contains(string(r.Body), "claims to last 10h0m0s") {
+			t.Errorf("the reason does not say why: %s", r.Body)
+		}
+		if n := env.count(`SELECT count(*) FROM videos`); n != 0 {
+			t.Fatalf("a refused bomb became a video (%d rows)", n)
+		}
+	})
+
+	t.Run("a 5000x5000 MJPEG is refused at upload", func(t *testing.T) {
+		big := gen(t, t.TempDir(), "big.mkv", "-f", "lavfi", "-i", "color=c=gray:s=5000x5000:r=1:d=1", "-c:v", "mjpeg", "-q:v", "31")
+		data, _ := os.ReadFile(big)
+		r := env.upload(tok, map[string]string{"title": "huge"}, data, "big.mkv")
+		wantError(t, r, http.StatusRequestEntityTooLarge, "media_limit")
+		body, ct := multipartBody(t, map[string]string{"title": "huge"}, data, "big.mkv")
+		r = env.do("POST", "/api/v1/videos", body, append(bearer(tok), "Content-Type", ct, "Accept-Language", "ko")...)
+		if !strings.Contains(string(r.Body), "5000×5000") || !strings.Contains(string(r.Body), "픽셀") {
+			t.Errorf("the Korean reason: %s", r.Body)
+		}
+	})
+
+	t.Run("a decoder outside the whitelist never runs", func(t *testing.T) {
+		odd := gen(t, t.TempDir(), "odd.mkv", cat(lavfiVideo("160x120", 1), []string{"-c:v", "ffv1"})...)
+		data, _ := os.ReadFile(odd)
+		r := env.upload(tok, map[string]string{"title": "ffv1"}, data, "odd.mkv")
+		if r.StatusCode == http.StatusCreated {
+			v := videoOf(t, r)
+			var cancel *river.JobCancelError
+			if err := env.work(v.PublicID, 1); !errors.As(err, &cancel) {
+				t.Fatalf("ffv1 was transcoded: %v", err)
+			}
+			if v = env.getVideo(tok, v.PublicID); v.Status != videos.StatusFailed {
+				t.Fatalf("ffv1 video is %s", v.Status)
+			}
+		} else if r.StatusCode/100 != 4 {
+			t.Fatalf("ffv1 upload: %d %s", r.StatusCode, r.Body)
+		}
+	})
+}
+
+// Variable frame rate: a file whose two frames are 600 s apart (small gap,
+// so the size check lets it through) encodes to two frames, not 36,001.
+func TestTranscodeKeepsVariableFrameRate(t *testing.T) {
+	env := newTestServer(t, withVideos(func(c *videos.Config) { c.Limits.MinBytesPerSecond = 1 }))
+	tok, _ := env.creator("sparse")
+	r := env.upload(tok, map[string]string{"title": "sparse"}, gapBomb(t, 600), "sparse.mkv")
+	wantStatus(t, r, http.StatusCreated)
+	v := videoOf(t, r)
+	if err := env.work(v.PublicID, 1); err != nil {
+		t.Fatal(err)
+	}
+	v = env.getVideo("", v.PublicID)
+	if v.Status != videos.StatusReady || len(v.Renditions) != 1 {
+		t.Fatalf("after work: %+v", v)
+	}
+	path, _ := env.fsStore.Path(strings.TrimPrefix(v.Renditions[0].URL, videos.MediaPrefix))
+	if n := frames(t, path); n > 4 {
+		t.Fatalf("the rendition has %d frames: the gap was filled with copies", n)
+	}
+}
+
+// A job past UCC_TRANSCODE_TIMEOUT fails for good, with the reason, and is
+// cancelled rather than retried.
+func TestTranscodeTimeoutIsPermanent(t *testing.T) {
+	env := newTestServer(t, withVideos(func(c *videos.Config) { c.TranscodeTimeout = time.Millisecond }))
+	tok, _ := env.creator("slow")
+	clip := gen(t, t.TempDir(), "clip.mp4", cat(lavfiVideo("320x240", 2), []string{"-c:v", "libx264", "-preset", "ultrafast"})...)
+	data, _ := os.ReadFile(clip)
+	r := env.upload(tok, map[string]string{"title": "slow"}, data, "clip.mp4")
+	wantStatus(t, r, http.StatusCreated)
+	v := videoOf(t, r)
+	err := env.work(v.PublicID, 1) // the first of five attempts
+	var cancel *river.JobCancelError
+	if !errors.As(err, &cancel) {
+		t.Fatalf("a timed-out job: %v, want it cancelled (not retried)", err)
+	}
+	v = env.getVideo(tok, v.PublicID)
+	if v.Status != videos.StatusFailed || !strings.Contains(v.FailureReason, "processing took longer than the 1ms limit") {
+		t.Fatalf("after the timeout: %s %q", v.Status, v.FailureReason)
+	}
+}
+
+// A creator's jobs beyond UCC_TRANSCODE_PER_CREATOR wait (snooze) while
+// the older ones run; another creator's job is not held up.
+func TestTranscodePerCreatorLimit(t *testing.T) {
+	env := newTestServer(t, withVideos(func(c *videos.Config) { c.Limits.PerCreator = 1 }))
+	tok, _ := env.creator("busy")
+	other, _ := env.creator("other")
+	clip := gen(t, t.TempDir(), "clip.mp4", cat(lavfiVideo("160x120", 1), []string{"-c:v", "libx264", "-preset", "ultrafast"})...)
+	data, _ := os.ReadFile(clip)
+	first := videoOf(t, env.upload(tok, map[string]string{"title": "one"}, data, "clip.mp4"))
+	second := videoOf(t, env.upload(tok, map[string]string{"title": "two"}, data, "clip.mp4"))
+	third := videoOf(t, env.upload(other, map[string]string{"title": "three"}, data, "clip.mp4"))
+	// The first job is running (as a worker elsewhere would have it).
+	if _, err := env.db.Pool.Exec(context.Background(), `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now()
+		WHERE (args->>'video_id')::bigint = (SELECT id FROM videos WHERE public_id = $1)`, first.PublicID); err != nil {
+		t.Fatal(err)
+	}
+	var snooze *river.JobSnoozeError
+	if err := env.workJob(second.PublicID); !errors.As(err, &snooze) {
+		t.Fatalf("the creator's second job: %v, want it to wait", err)
+	}
+	if err := env.workJob(third.PublicID); err != nil {
+		t.Fatalf("another creator's job: %v", err)
+	}
+}
+
+// The original's download waits when the disk cannot hold it.
+func TestTranscodeWaitsForDisk(t *testing.T) {
+	env := newTestServer(t, withS3(), withVideos(func(c *videos.Config) { c.Limits.MinFreeBytes = 1 << 60 }))
+	tok, _ := env.creator("diskless")
+	clip := gen(t, t.TempDir(), "clip.mp4", cat(lavfiVideo("160x120", 1), []string{"-c:v", "libx264", "-preset", "ultrafast"})...)
+	data, _ := os.ReadFile(clip)
+	v := videoOf(t, env.upload(tok, map[string]string{"title": "wait"}, data, "clip.mp4"))
+	var snooze *river.JobSnoozeError
+	if err := env.work(v.PublicID, 1); !errors.As(err, &snooze) {
+		t.Fatalf("with no disk: %v, want the job to wait", err)
+	}
+	if v = env.getVideo(tok, v.PublicID); v.Status != videos.StatusProcessing {
+		t.Fatalf("with no disk the video is %s", v.Status)
+	}
+}
+
+// Renditions count in the storage quota, not only originals.
+func TestQuotaCountsRenditions(t *testing.T) {
+	env := newTestServer(t)
+	tok, uid := env.creator("hoarder")
+	clip := gen(t, t.TempDir(), "clip.mp4", cat(lavfiVideo("320x240", 2), []string{"-c:v", "libx264", "-preset", "ultrafast"})...)
+	data, _ := os.ReadFile(clip)
+	v := videoOf(t, env.upload(tok, map[string]string{"title": "q"}, data, "clip.mp4"))
+	if err := env.work(v.PublicID, 1); err != nil {
+		t.Fatal(err)
+	}
+	used, err := postgres.NewVideos(env.db).StorageUsed(context.Background(), uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renditions := env.count(`SELECT coalesce(sum(size_bytes), 0) FROM renditions`)
+	if renditions == 0 || used != int64(len(data))+int64(renditions) {
+		t.Fatalf("storage used = %d, want original %d + renditions %d", used, len(data), renditions)
+	}
+}
+
+// A 16-bit 4096² PNG (small on disk, 128 MiB decoded) is refused before it
+// is decoded; an ordinary one is re-encoded as a JPEG.
+func TestThumbnailDecodeLimit(t *testing.T) {
+	env := newTestServer(t)
+	tok, uid := env.creator("painter")
+	id := env.readyVideo(uid, "public")
+	bomb := gen(t, t.TempDir(), "deep.png", "-f", "lavfi", "-i", "color=c=black:s=4096x4096", "-frames:v", "1", "-pix_fmt", "rgba64be")
+	data, _ := os.ReadFile(bomb)
+	if len(data) > videos.MaxThumbnailBytes {
+		t.Fatalf("the crafted PNG is %d bytes, over the upload cap: the test would not reach the decoder", len(data))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := env.do("PUT", "/api/v1/videos/"+id+"/thumbnail", data, append(bearer(tok), "Content-Type", "image/png")...)
+	runtime.ReadMemStats(&after)
+	wantError(t, r, http.StatusRequestEntityTooLarge, "thumbnail_too_large")
+	t.Logf("a %d-byte 16-bit PNG: %d MiB allocated while refusing it", len(data), (after.TotalAlloc-before.TotalAlloc)>>20)
+}

@@ -61,6 +61,7 @@ func (u *Uploads) Create(ctx context.Context, s uploads.Session, quota int64) (u
 		}
 		if err := tx.QueryRow(ctx, `
 			SELECT coalesce((SELECT sum(original_size) FROM videos WHERE creator_id = $1), 0)
+			     + coalesce((SELECT sum(r.size_bytes) FROM renditions r JOIN videos v ON v.id = r.video_id WHERE v.creator_id = $1), 0)
 			     + coalesce((SELECT sum(upload_length) FROM upload_sessions WHERE creator_id = $1), 0)`,
 			s.CreatorID).Scan(&used); err != nil {
 			return err
