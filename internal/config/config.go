@@ -57,6 +57,8 @@ var specs = []Spec{
 	{Name: "UCC_SIGNUP_RATE_LIMIT", Default: "10", Help: "sign-up attempts allowed per client IP per hour (0 turns the limit off)"},
 	{Name: "UCC_UPLOAD_MAX_BYTES", Default: "8589934592", Help: "largest accepted upload in bytes (8 GiB)"},
 	{Name: "UCC_UPLOAD_QUOTA_BYTES", Default: "107374182400", Help: "storage quota per creator in bytes (100 GiB; 0 = unlimited)"},
+	{Name: "UCC_UPLOAD_MAX_OPEN_SESSIONS", Default: "5", Help: "resumable (tus) uploads one creator may have open at once"},
+	{Name: "UCC_MEDIA_URL_TTL", Default: "10m", Help: "how long a presigned media link (renditions, thumbnails) stays valid; at most 1h"},
 	{Name: "UCC_TRANSCODE_TIMEOUT", Default: "2h", Help: "longest a single transcoding job may run; a job past it fails for good (no retry), with the reason shown to the creator"},
 	{Name: "UCC_TRANSCODE_MAX_PIXELS", Default: "9437184", Help: "largest picture (width × height) a video may have; bigger ones are refused at upload (4096×2304)"},
 	{Name: "UCC_TRANSCODE_MAX_FRAMES", Default: "2592000", Help: "most video frames a file may have (12 hours at 60 fps)"},
@@ -113,6 +115,10 @@ type Config struct {
 	TranscodeTimeout time.Duration
 	Workers          int
 	ViewMinWatch     time.Duration
+	// UploadMaxOpen caps a creator's open tus sessions (UCC_UPLOAD_MAX_OPEN_SESSIONS).
+	UploadMaxOpen int
+	// MediaURLTTL is how long presigned media links live (UCC_MEDIA_URL_TTL).
+	MediaURLTTL time.Duration
 	// Transcode limits (UCC_TRANSCODE_MAX_*, UCC_TRANSCODE_PER_CREATOR,
 	// UCC_TRANSCODE_MIN_FREE_BYTES, UCC_IMAGE_*).
 	TranscodeMaxPixels, TranscodeMaxFrames       int64
@@ -258,6 +264,11 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.UploadQuotaBytes = p.int64Range("UCC_UPLOAD_QUOTA_BYTES", 0)
 	c.TranscodeTimeout = p.duration("UCC_TRANSCODE_TIMEOUT", time.Second)
 	c.Workers = p.intRange("UCC_WORKERS", 1, 256)
+	c.UploadMaxOpen = p.intRange("UCC_UPLOAD_MAX_OPEN_SESSIONS", 1, 1000)
+	c.MediaURLTTL = p.duration("UCC_MEDIA_URL_TTL", time.Minute)
+	if p.err == nil && c.MediaURLTTL > time.Hour {
+		p.fail("UCC_MEDIA_URL_TTL", "must be at most 1h (a link to a video turned private works until it expires), got %s", c.MediaURLTTL)
+	}
 	c.TranscodeMaxPixels = p.int64Range("UCC_TRANSCODE_MAX_PIXELS", 64*64)
 	c.TranscodeMaxFrames = p.int64Range("UCC_TRANSCODE_MAX_FRAMES", 1)
 	c.TranscodeMaxDuration = p.duration("UCC_TRANSCODE_MAX_DURATION", time.Second)

@@ -87,6 +87,7 @@ func (s *Service) Update(ctx context.Context, publicID string, u *accounts.User,
 			return Video{}, err
 		}
 	}
+	before := v.Visibility
 	if p.Visibility != nil {
 		if strings.TrimSpace(*p.Visibility) == "" {
 			return Video{}, errs.Invalid("invalid_visibility", "visibility must be public, unlisted or private")
@@ -100,6 +101,9 @@ func (s *Service) Update(ctx context.Context, publicID string, u *accounts.User,
 	}
 	if err := s.store.UpdateVideo(ctx, v); err != nil {
 		return Video{}, err
+	}
+	if before != v.Visibility {
+		s.hidden(ctx, v) // cached copies may list it or allow playing it
 	}
 	return s.Get(ctx, publicID, u)
 }
@@ -178,6 +182,7 @@ func (s *Service) deleteVideo(ctx context.Context, v Video) error {
 	if err := s.store.MarkDeleting(ctx, v.ID); err != nil {
 		return err
 	}
+	s.hidden(ctx, v)
 	if v.OriginalKey != "" {
 		if err := s.objs.Delete(ctx, v.OriginalKey); err != nil {
 			return fmt.Errorf("delete original: %w", err)

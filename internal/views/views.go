@@ -215,6 +215,14 @@ func (c *videoCache) put(id string, v Video, now time.Time) {
 	c.mu.Unlock()
 }
 
+// Evict drops a video from the lookup cache, so a video made private or
+// deleted stops taking plays and reports at once (videos.Service.OnHidden).
+func (s *Service) Evict(publicID string) {
+	s.cache.mu.Lock()
+	delete(s.cache.m, publicID)
+	s.cache.mu.Unlock()
+}
+
 // NewService returns a Service; metrics may be nil, now nil means time.Now.
 func NewService(cfg Config, lookup VideoLookup, counter Counter, store Store, m *Metrics, now func() time.Time) *Service {
 	if now == nil {

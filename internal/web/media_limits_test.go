@@ -6,8 +6,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"runtime"
@@ -19,10 +22,13 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/ucc-video/ucc/internal/community"
 	"github.com/ucc-video/ucc/internal/testenv"
+	"github.com/ucc-video/ucc/internal/uploads"
 	"github.com/ucc-video/ucc/internal/videos"
 	"github.com/ucc-video/ucc/internal/views"
 	"github.com/ucc-video/ucc/storage/postgres"
+	uccredis "github.com/ucc-video/ucc/storage/redis"
 )
 
 // workJob runs the video's enqueued River job (its real row id), as a
@@ -300,4 +306,101 @@ func TestThumbnailDecodeLimit(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	wantError(t, r, http.StatusRequestEntityTooLarge, "thumbnail_too_large")
 	t.Logf("a %d-byte 16-bit PNG: %d MiB allocated while refusing it", len(data), (after.TotalAlloc-before.TotalAlloc)>>20)
+}
+
+// A video turned private leaves every cache at once: the trending page
+// (cached for an hour here), the play and report lookups (cached 2 s), and
+// /media's shared-cache permission (public, no-cache: revalidated).
+func TestPrivateVideoLeavesCachesAtOnce(t *testing.T) {
+	env := newTestServer(t, withCommunity(community.Config{CommentLimit: 1000, CommentWindow: time.Minute, TrendingTTL: time.Hour}))
+	tok, uid := env.creator("hider")
+	pub := env.readyVideo(uid, "public")
+	for _, q := range []string{`UPDATE videos SET published_at = now() WHERE public_id = $1`,
+		`INSERT INTO video_views_daily (video_id, creator_id, day, views) SELECT id, creator_id, (now() AT TIME ZONE 'UTC')::date, 5 FROM videos WHERE public_id = $1`} {
+		if _, err := env.db.Pool.Exec(context.Background(), q, pub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trending := func() string {
+		r := env.do("GET", "/api/v1/videos?sort=trending", nil)
+		wantStatus(t, r, http.StatusOK)
+		return string(r.Body)
+	}
+	if !strings.Contains(trending(), pub) {
+		t.Fatalf("the video is not trending: %s", trending())
+	}
+	ua := []string{"User-Agent", firefoxUA}
+	wantStatus(t, env.do("GET", "/api/v1/videos/"+pub+"/play", nil, ua...), http.StatusOK)
+
+	r := env.do("PATCH", "/api/v1/videos/"+pub, map[string]any{"visibility": "private"}, bearer(tok)...)
+	wantStatus(t, r, http.StatusOK)
+	if body := trending(); strings.Contains(body, pub) {
+		t.Fatalf("a private video is still trending from the cache: %s", body)
+	}
+	wantStatus(t, env.do("GET", "/api/v1/videos/"+pub+"/play", nil, ua...), http.StatusNotFound)
+}
+
+// The announcer carries a hidden video to the other processes' caches.
+func TestHiddenVideoAnnouncedToOtherProcesses(t *testing.T) {
+	env := newTestServer(t)
+	a := uccredis.NewAnnouncer(env.rdb, env.prefix)
+	got := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan struct{})
+	go func() {
+		close(ready)
+		a.Listen(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), func(id int64, pub string) { got <- fmt.Sprint(id, " ", pub) })
+	}()
+	<-ready
+	// Publish until the subscription is up (a message before it is lost,
+	// which is why caches also keep their own short TTLs).
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if err := a.Announce(ctx, 42, "abcdefghijk"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-got:
+			if m != "42 abcdefghijk" {
+				t.Fatalf("announcement = %q", m)
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no announcement arrived")
+		}
+	}
+}
+
+// A creator's open tus sessions are capped; ending one frees its place.
+func TestOpenUploadSessionsCapped(t *testing.T) {
+	env := newTestServer(t, withUploads(func(c *uploads.Config) { c.MaxOpen = 2 }))
+	tok, _ := env.creator("opener")
+	other, _ := env.creator("another")
+	first := env.create(tok, 100, "")
+	env.create(tok, 100, "")
+	r := env.do("POST", "/api/v1/uploads", nil, tus(tok, "Upload-Length", "100")...)
+	wantError(t, r, http.StatusTooManyRequests, "too_many_uploads")
+	env.create(other, 100, "") // another creator is not held up
+	wantStatus(t, env.do("DELETE", first, nil, tus(tok)...), http.StatusNoContent)
+	env.create(tok, 100, "")
+}
+
+// Presigned media links live minutes by default, not hours.
+func TestPresignedMediaLinksLiveMinutes(t *testing.T) {
+	env := newTestServer(t, withS3(), withVideos(func(c *videos.Config) { c.MediaURLTTL = 0 }))
+	_, uid := env.creator("linker")
+	pub := env.readyVideo(uid, "public")
+	if _, err := env.db.Pool.Exec(context.Background(), `UPDATE videos SET thumbnail_key = 'videos/' || public_id || '/thumb.jpg' WHERE public_id = $1`, pub); err != nil {
+		t.Fatal(err)
+	}
+	v := env.getVideo("", pub)
+	u, err := url.Parse(v.ThumbnailURL)
+	if err != nil || u.Query().Get("X-Amz-Expires") == "" {
+		t.Fatalf("thumbnail url %q is not presigned", v.ThumbnailURL)
+	}
+	if got := u.Query().Get("X-Amz-Expires"); got != "600" {
+		t.Fatalf("presigned links live %s s, want 600 (10 minutes)", got)
+	}
 }

@@ -227,6 +227,10 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 		t.Fatal(err)
 	}
 	comm := community.NewService(postgres.NewCommunity(ts.db), vids, uccredis.NewLimiter(ts.rdb, ts.prefix, "comment"), set.community, now)
+	vids.OnHidden(func(id int64, publicID string) { // as cmd/ucc wires it
+		comm.Evict(id)
+		vw.Evict(publicID)
+	})
 
 	var fin uploads.Finisher = vids
 	if set.recording {
