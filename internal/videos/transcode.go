@@ -107,8 +107,10 @@ func (s *Service) Process(ctx context.Context, videoID int64) error {
 	duration := 0.0
 	for i, o := range outs {
 		op, err := s.pipeline.ffprobe(ctx, o.path, "file")
-		if err != nil {
+		if errors.Is(err, errProbeFailed) || errors.Is(err, ErrNoStreams) {
 			return &permanentError{reason: errUnconvertible.Error(), err: fmt.Errorf("an encoded rendition could not be read back: %w", err)}
+		} else if err != nil {
+			return err // the job's time ran out or ffprobe could not start: not the file's fault
 		}
 		probes[i] = op
 		duration = max(duration, op.Duration)
