@@ -142,7 +142,7 @@ func (s *Service) Create(ctx context.Context, creatorID int64, length int64, met
 	}
 	used, ok, err := s.store.Create(ctx, sess, s.cfg.QuotaBytes, s.maxOpen())
 	if errors.Is(err, ErrTooManySessions) {
-		err = errs.New(errs.ErrRateLimited, "too_many_uploads", "you already have %s uploads in progress; finish or cancel one before starting another",
+		err = errs.New(errs.ErrRateLimited, "too_many_uploads", "you already have %d uploads in progress; finish or cancel one before starting another",
 			errs.P("Count", s.maxOpen()))
 	}
 	if err == nil && !ok {

@@ -382,6 +382,9 @@ func TestOpenUploadSessionsCapped(t *testing.T) {
 	env.create(tok, 100, "")
 	r := env.do("POST", "/api/v1/uploads", nil, tus(tok, "Upload-Length", "100")...)
 	wantError(t, r, http.StatusTooManyRequests, "too_many_uploads")
+	if !strings.Contains(string(r.Body), "you already have 2 uploads in progress") {
+		t.Errorf("the reason: %s", r.Body)
+	}
 	env.create(other, 100, "") // another creator is not held up
 	wantStatus(t, env.do("DELETE", first, nil, tus(tok)...), http.StatusNoContent)
 	env.create(tok, 100, "")

@@ -237,7 +237,7 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 		ts.fin = &recordingFinisher{objs: ts.objs, videos: vids}
 		fin = ts.fin
 	}
-	ucfg := uploads.Config{MaxBytes: 1 << 30, Log: log}
+	ucfg := uploads.Config{MaxBytes: 1 << 30, Log: log, MaxOpen: 1000} // tests open sessions freely; TestOpenUploadSessionsCapped sets a cap
 	for _, f := range set.uploads {
 		f(&ucfg)
 	}
