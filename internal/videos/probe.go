@@ -88,13 +88,15 @@ type ffprobeOut struct {
 // With countFrames it also reads every packet (demuxing, not decoding) to
 // count the video's frames, which a header cannot lie about.
 func (pl *pipeline) ffprobe(ctx context.Context, input, protocols string, countFrames ...bool) (Probe, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+	limit := 2 * time.Minute
 	args := []string{"-v", "error", "-hide_banner",
 		"-format_whitelist", allowedDemuxers, "-protocol_whitelist", protocols, "-codec_whitelist", allowedDecoders}
 	if len(countFrames) > 0 && countFrames[0] {
 		args = append(args, "-count_packets")
+		limit = 15 * time.Minute // reads the whole file (8 GiB at the default upload cap)
 	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	args = append(args, "-show_format", "-show_streams", "-of", "json", input)
 	cmd := pl.command(ctx, pl.ffprobeBin, args...)
 	var stdout, stderr bytes.Buffer
