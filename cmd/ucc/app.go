@@ -101,7 +101,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		a.close()
 		return nil, err
 	}
-	a.revenue = revenue.NewService(postgres.NewRevenue(a.db), time.Now)
+	a.revenue = revenue.NewService(postgres.NewRevenue(a.db), time.Now).CheckPending(a.views.service)
 	return a, nil
 }
 

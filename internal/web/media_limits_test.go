@@ -65,7 +65,7 @@ func patchMatroskaDuration(t *testing.T, data []byte, ms float64) []byte {
 // watch time and the play token's lifetime come from the encoded
 // rendition, not from the header the uploader wrote.
 func TestDurationComesFromTheRendition(t *testing.T) {
-	env := newTestServer(t, withViewRules(func(c *views.Config) { c.MinWatch = 30 * time.Second }))
+	env := newTestServer(t, withViews(func(c *views.Config) { c.MinWatch = 30 * time.Second }))
 	tok, _ := env.creator("liar")
 	clip := gen(t, t.TempDir(), "long.mkv", cat(lavfiVideo("160x120", 60), []string{"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"})...)
 	data, err := os.ReadFile(clip)

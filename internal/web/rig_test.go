@@ -96,7 +96,7 @@ type rigSettings struct {
 	readyChecks []ReadyCheck
 	patchSignal bool
 	logs        io.Writer
-	viewRules   []func(*views.Config)
+	views       []func(*views.Config)
 }
 
 // rigOption changes one thing of the rig.
@@ -105,10 +105,10 @@ type rigOption func(*rigSettings)
 // withClock makes now the clock of every service and of the pages.
 func withClock(now func() time.Time) rigOption { return func(s *rigSettings) { s.base = now } }
 
-// withViewRules changes the view counting rules (the rig's minimum watch
-// time is 0, so a report counts at once).
-func withViewRules(f func(*views.Config)) rigOption {
-	return func(s *rigSettings) { s.viewRules = append(s.viewRules, f) }
+// withViews changes the view counting rules (the rig's default: minimum
+// watch 0, a one-hour dedup window, no per-network limits).
+func withViews(f func(*views.Config)) rigOption {
+	return func(s *rigSettings) { s.views = append(s.views, f) }
 }
 
 // withS3 keeps objects in a fresh MinIO bucket instead of the fs driver.
@@ -205,7 +205,7 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	counter := uccredis.NewViewCounter(ts.rdb, ts.prefix, 500*time.Millisecond)
 	metrics := views.NewMetrics(registry)
 	vcfg := views.Config{Secret: []byte(testSecret), DedupWindow: time.Hour}
-	for _, f := range set.viewRules {
+	for _, f := range set.views {
 		f(&vcfg)
 	}
 	vw := views.NewService(vcfg, viewStore, counter, viewStore, metrics, now)
@@ -269,7 +269,7 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	}
 	ts.deps = Deps{
 		Log: log, Now: now, Accounts: acc, Videos: vids, Community: comm, Uploads: ups, Views: vw,
-		Revenue:  revenue.NewService(postgres.NewRevenue(ts.db), now),
+		Revenue:  revenue.NewService(postgres.NewRevenue(ts.db), now).CheckPending(vw),
 		Registry: registry, ReadyChecks: checks, Templates: templates.FS, Static: static.FS,
 	}
 	if ts.srv, err = New(ts.cfg, ts.deps); err != nil {
