@@ -74,6 +74,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	users := postgres.NewUsers(a.db)
 	acfg := accounts.DefaultConfig()
 	acfg.LoginLimit = cfg.LoginRateLimit
+	acfg.HashConcurrency = cfg.LoginHashConcurrency
 	acfg.SignupLimit = cfg.SignupRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
 	a.views = openViews(ctx, cfg, a)
