@@ -52,6 +52,7 @@ func serve(ctx context.Context, cfg config.Config, role string, logs io.Writer) 
 			return err
 		}
 	}
+	go app.announcer.Listen(ctx, log, app.videos.Evict)
 	runWorkers := role == "worker" || role == "all"
 	if err := app.startJobs(ctx, cfg, runWorkers); err != nil {
 		return err

@@ -137,6 +137,22 @@ func (s *Service) trendingVideos(ctx context.Context, since time.Time, offset, l
 	return out, nil
 }
 
+// Evict drops every cached trending page that lists the video, so a video
+// made private or deleted leaves trending at once (videos.Service.OnHidden).
+func (s *Service) Evict(videoID int64) {
+	c := &s.trending
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		for _, v := range e.videos {
+			if v.ID == videoID {
+				delete(c.entries, k)
+				break
+			}
+		}
+	}
+}
+
 // List lists public videos by sort (recent or trending).
 func (s *Service) List(ctx context.Context, sort Sort, cur Cursor, limit int) (VideoPage, error) {
 	switch sort {
