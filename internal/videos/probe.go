@@ -25,7 +25,7 @@ const allowedDemuxers = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mp
 // original (-codec_whitelist): the camera, phone, screen-recorder and
 // editor codecs, and nothing of the long tail of rarely used, rarely
 // fuzzed decoders FFmpeg also carries.
-const allowedDecoders = "h264,hevc,vp8,vp9,av1,libdav1d,libaom-av1,mpeg4,msmpeg4v3,mpeg2video,mpeg1video,mjpeg,prores,dnxhd,theora,wmv3,vc1,flv,h263," +
+const allowedDecoders = "h264,hevc,vp8,vp9,av1,libdav1d,libaom-av1,mpeg4,msmpeg4v3,mpeg2video,mpeg1video,mjpeg,prores,dnxhd,theora,wmv3,vc1,flv,h263,rawvideo,png," +
 	"aac,mp3,mp3float,mp2,mp2float,opus,libopus,vorbis,flac,alac,ac3,ac3_fixed,eac3,wmav2,pcm_s16le,pcm_s16be,pcm_s24le,pcm_s32le,pcm_f32le,pcm_u8,pcm_mulaw,pcm_alaw,pcm_s24be,pcm_f32be"
 
 // Probe is what ffprobe found in a media file.
@@ -108,6 +108,11 @@ func (pl *pipeline) ffprobe(ctx context.Context, input, protocols string, countF
 		}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
+			if strings.Contains(stderr.String(), "not on whitelist") {
+				// A codec outside allowedDecoders: the file may be fine,
+				// UCC just does not decode that codec.
+				return Probe{}, fmt.Errorf("%w: %s", ErrNoStreams, strings.TrimSpace(lastLine(stderr.String())))
+			}
 			return Probe{}, fmt.Errorf("%w: %s", errProbeFailed, strings.TrimSpace(lastLine(stderr.String())))
 		}
 		return Probe{}, fmt.Errorf("ffprobe: %w", err)
