@@ -235,6 +235,8 @@ func (b *bench) uccEnv() map[string]string {
 		// Every request comes from 127.0.0.1: per-IP limits would measure
 		// the limiter's refusals, not the path.
 		"UCC_VIEW_IP_HOURLY_CAP": "0",
+		"UCC_SEARCH_RATE_LIMIT":  "0",
+		"UCC_LIST_RATE_LIMIT":    "0",
 		// Simulated viewers of the mixed load wait the minimum watch time
 		// between play and report: one second instead of 30 keeps them busy.
 		"UCC_VIEW_MIN_WATCH":   "1s",

@@ -81,8 +81,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		a.close()
 		return nil, err
 	}
-	a.community = community.NewService(postgres.NewCommunity(a.db), a.videos,
-		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), community.DefaultConfig(), time.Now)
+	ccfg := community.DefaultConfig()
+	// Searches and deep trending pages may hold a quarter of the pool.
+	ccfg.HeavyQueries = max(1, int(cfg.DatabaseMaxConns)/4)
+	a.community = community.NewService(postgres.NewCommunity(a.db).WithQueryTimeout(cfg.QueryTimeout), a.videos,
+		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), ccfg, time.Now)
 	if a.uploads, err = openUploads(cfg, log, a.db, a.store, a.videos); err != nil {
 		a.close()
 		return nil, err
@@ -176,6 +179,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 	return web.New(web.Config{
 		BaseURL: cfg.BaseURL, SecretKey: cfg.SecretKey, CookieSecure: cfg.CookieSecure,
 		TrustedProxies: cfg.TrustedProxies, MediaOrigins: media, Version: version, Language: cfg.DefaultLanguage,
+		SearchRateLimit: cfg.SearchRateLimit, ListRateLimit: cfg.ListRateLimit,
 	}, web.Deps{
 		Log:       a.log,
 		Now:       time.Now,
@@ -188,6 +192,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		Templates: templates.FS,
 		Static:    static.FS,
 		Revenue:   a.revenue,
+		Requests:  uccredis.NewRequestLimiter(a.rdb, cfg.RedisPrefix, "web", time.Now),
 		ReadyChecks: []web.ReadyCheck{
 			{Name: "postgres", Check: a.db.Ping},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},

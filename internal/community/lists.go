@@ -2,8 +2,13 @@ package community
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/errs"
@@ -13,24 +18,78 @@ import (
 // Video lists: recent, trending (cached for Config.TrendingTTL), the
 // subscriptions feed and liked videos, paged by keyset or offset.
 
-// trendingCache keeps computed trending pages for Config.TrendingTTL.
+// The trending cache. Ranking sums a week of daily buckets, far too much
+// work for every home page view, so the ranking's head (the first
+// trendingHead rows) is computed once per TrendingTTL and every page inside
+// it, whatever its offset and size, is cut from that one entry. There is
+// one entry per window start (a new one each UTC day; trendingKeys are
+// kept), so no cursor or limit a client sends can add keys. Pages past the
+// head go to the database, at most Config.HeavyQueries at a time.
+//
+// A hit takes no lock: the entries are an immutable map behind an atomic
+// pointer, replaced as a whole by the rare writer. A miss or an expired
+// entry is loaded once however many requests want it (single-flight per
+// key), and a load of one key never holds up requests for another.
 type trendingCache struct {
-	mu      sync.Mutex // held while a page is computed, so a burst computes it once
-	entries map[trendingKey]trendingEntry
-}
-
-type trendingKey struct {
-	since         time.Time
-	offset, limit int
+	entries atomic.Pointer[map[time.Time]*trendingEntry]
+	mu      sync.Mutex // serialises writers of entries; never held during a load
+	loads   singleflight.Group
 }
 
 type trendingEntry struct {
 	at     time.Time
-	videos []videos.Video
+	videos []videos.Video // the ranking's first rows, at most trendingHead
 }
 
-// maxTrendingEntries bounds the cache; it is emptied when full.
-const maxTrendingEntries = 256
+const (
+	// trendingHead is how many ranked rows an entry holds: four full pages
+	// and the row that tells whether a next page exists.
+	trendingHead = 4*MaxLimit + 1
+	// trendingKeys is how many window starts are kept (today's and
+	// yesterday's, around midnight).
+	trendingKeys = 2
+)
+
+// get returns the live entry for since, or nil.
+func (c *trendingCache) get(since, now time.Time, ttl time.Duration) *trendingEntry {
+	if m := c.entries.Load(); m != nil {
+		if e := (*m)[since]; e != nil && now.Sub(e.at) < ttl {
+			return e
+		}
+	}
+	return nil
+}
+
+// put stores e for since, keeping the trendingKeys newest window starts.
+func (c *trendingCache) put(since time.Time, e *trendingEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := map[time.Time]*trendingEntry{since: e}
+	if old := c.entries.Load(); old != nil {
+		keys := make([]time.Time, 0, len(*old))
+		for k := range *old {
+			if !k.Equal(since) {
+				keys = append(keys, k)
+			}
+		}
+		slices.SortFunc(keys, func(a, b time.Time) int { return b.Compare(a) })
+		for _, k := range keys {
+			if len(next) >= trendingKeys {
+				break
+			}
+			next[k] = (*old)[k]
+		}
+	}
+	c.entries.Store(&next)
+}
+
+// Len is the number of window starts cached.
+func (c *trendingCache) Len() int {
+	if m := c.entries.Load(); m != nil {
+		return len(*m)
+	}
+	return 0
+}
 
 // finishList sets the thumbnail URLs and the displayed view counts of list videos.
 func (s *Service) finishList(ctx context.Context, vs []videos.Video) error {
@@ -113,29 +172,90 @@ func (s *Service) trendingVideos(ctx context.Context, since time.Time, offset, l
 	if s.cfg.TrendingTTL <= 0 {
 		return s.store.TrendingVideos(ctx, since, offset, limit)
 	}
-	c := &s.trending
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	key := trendingKey{since, offset, limit}
-	e, ok := c.entries[key]
-	if !ok || s.now().Sub(e.at) >= s.cfg.TrendingTTL {
-		vs, err := s.store.TrendingVideos(ctx, since, offset, limit)
+	if offset+limit > trendingHead {
+		// Past the head: straight to the database, a few at a time.
+		release, err := s.heavySlot(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if c.entries == nil || len(c.entries) >= maxTrendingEntries {
-			c.entries = make(map[trendingKey]trendingEntry)
-		}
-		e = trendingEntry{at: s.now(), videos: vs}
-		c.entries[key] = e
+		defer release()
+		return s.store.TrendingVideos(ctx, since, offset, limit)
 	}
-	out := make([]videos.Video, len(e.videos))
-	for i, v := range e.videos {
+	e := s.trending.get(since, s.now(), s.cfg.TrendingTTL)
+	if e == nil {
+		var err error
+		if e, err = s.loadTrending(ctx, since); err != nil {
+			return nil, err
+		}
+	}
+	var vs []videos.Video
+	if offset < len(e.videos) {
+		vs = e.videos[offset:min(len(e.videos), offset+limit)]
+	}
+	out := make([]videos.Video, len(vs))
+	for i, v := range vs {
 		v.Renditions = append([]videos.Rendition(nil), v.Renditions...)
 		out[i] = v
 	}
 	return out, nil
 }
+
+// loadTrending computes the head of the ranking from since, once for all
+// the requests that want it at the same time. The load runs to its end
+// even when the request that started it goes away (the others still wait
+// for it; the store's statement timeout bounds it); each waiter stops
+// waiting when its own request ends.
+func (s *Service) loadTrending(ctx context.Context, since time.Time) (*trendingEntry, error) {
+	ch := s.trending.loads.DoChan(since.Format(time.RFC3339), func() (any, error) {
+		if e := s.trending.get(since, s.now(), s.cfg.TrendingTTL); e != nil {
+			return e, nil // loaded while this request was on its way
+		}
+		vs, err := s.store.TrendingVideos(context.WithoutCancel(ctx), since, 0, trendingHead)
+		if err != nil {
+			return nil, err
+		}
+		e := &trendingEntry{at: s.now(), videos: vs}
+		s.trending.put(since, e)
+		return e, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*trendingEntry), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// heavySlot takes one of the Config.HeavyQueries slots for a query that
+// cannot be cached (a search, a deep trending page), waiting up to
+// Config.HeavyWait for one to free. release gives it back.
+func (s *Service) heavySlot(ctx context.Context) (release func(), err error) {
+	if s.heavy == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.heavy <- struct{}{}:
+		return func() { <-s.heavy }, nil
+	default:
+	}
+	wait := time.NewTimer(max(s.cfg.HeavyWait, time.Millisecond))
+	defer wait.Stop()
+	select {
+	case s.heavy <- struct{}{}:
+		return func() { <-s.heavy }, nil
+	case <-wait.C:
+		return nil, fmt.Errorf("%w: %d heavy queries already running", ErrQueryTimeout, cap(s.heavy))
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TrendingKeys is how many window starts the trending cache holds (for
+// tests and metrics).
+func (s *Service) TrendingKeys() int { return s.trending.Len() }
 
 // List lists public videos by sort (recent or trending).
 func (s *Service) List(ctx context.Context, sort Sort, cur Cursor, limit int) (VideoPage, error) {

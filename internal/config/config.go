@@ -55,6 +55,9 @@ var specs = []Spec{
 	{Name: "UCC_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for requests and jobs"},
 	{Name: "UCC_LOGIN_RATE_LIMIT", Default: "10", Help: "failed log-ins allowed per account and per IP within 15 minutes"},
 	{Name: "UCC_SIGNUP_RATE_LIMIT", Default: "10", Help: "sign-up attempts allowed per client IP per hour (0 turns the limit off)"},
+	{Name: "UCC_SEARCH_RATE_LIMIT", Default: "60", Help: "searches allowed per client network (an IPv4 address, an IPv6 /64) per minute, sliding window (0 turns the limit off)"},
+	{Name: "UCC_LIST_RATE_LIMIT", Default: "300", Help: "video list pages (home, channel, trending, feed, liked; pages and API) allowed per client network per minute, sliding window (0 turns the limit off)"},
+	{Name: "UCC_QUERY_TIMEOUT", Default: "3s", Help: "statement timeout of the database queries of lists and search; a slower one is stopped and answered 503"},
 	{Name: "UCC_UPLOAD_MAX_BYTES", Default: "8589934592", Help: "largest accepted upload in bytes (8 GiB)"},
 	{Name: "UCC_UPLOAD_QUOTA_BYTES", Default: "107374182400", Help: "storage quota per creator in bytes (100 GiB; 0 = unlimited)"},
 	{Name: "UCC_TRANSCODE_TIMEOUT", Default: "2h", Help: "longest a single transcoding job may run"},
@@ -98,6 +101,9 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	LoginRateLimit   int
 	SignupRateLimit  int
+	SearchRateLimit  int
+	ListRateLimit    int
+	QueryTimeout     time.Duration
 	UploadMaxBytes   int64
 	UploadQuotaBytes int64
 	TranscodeTimeout time.Duration
@@ -235,6 +241,9 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.ShutdownTimeout = p.duration("UCC_SHUTDOWN_TIMEOUT", time.Second)
 	c.LoginRateLimit = p.intRange("UCC_LOGIN_RATE_LIMIT", 1, 1_000_000)
 	c.SignupRateLimit = p.intRange("UCC_SIGNUP_RATE_LIMIT", 0, 1_000_000)
+	c.SearchRateLimit = p.intRange("UCC_SEARCH_RATE_LIMIT", 0, 1_000_000)
+	c.ListRateLimit = p.intRange("UCC_LIST_RATE_LIMIT", 0, 1_000_000)
+	c.QueryTimeout = p.duration("UCC_QUERY_TIMEOUT", 10*time.Millisecond)
 	c.UploadMaxBytes = p.int64Range("UCC_UPLOAD_MAX_BYTES", 1)
 	c.UploadQuotaBytes = p.int64Range("UCC_UPLOAD_QUOTA_BYTES", 0)
 	c.TranscodeTimeout = p.duration("UCC_TRANSCODE_TIMEOUT", time.Second)

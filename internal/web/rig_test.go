@@ -88,6 +88,8 @@ type rigSettings struct {
 	web         []func(*Config)
 	accounts    []func(*accounts.Config)
 	community   community.Config
+	commStore   func(community.Store) community.Store
+	queryTO     time.Duration
 	videos      []func(*videos.Config)
 	uploads     []func(*uploads.Config)
 	recording   bool
@@ -117,6 +119,15 @@ func withAccounts(f func(*accounts.Config)) rigOption {
 
 // withCommunity replaces the community configuration.
 func withCommunity(c community.Config) rigOption { return func(s *rigSettings) { s.community = c } }
+
+// withCommunityStore wraps the community service's PostgreSQL store (a
+// test holds one of its calls, or counts them).
+func withCommunityStore(wrap func(community.Store) community.Store) rigOption {
+	return func(s *rigSettings) { s.commStore = wrap }
+}
+
+// withQueryTimeout sets the statement timeout of list and search queries.
+func withQueryTimeout(d time.Duration) rigOption { return func(s *rigSettings) { s.queryTO = d } }
 
 // withVideos changes the videos configuration (limits, quota, timeouts).
 func withVideos(f func(*videos.Config)) rigOption {
@@ -215,7 +226,11 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	comm := community.NewService(postgres.NewCommunity(ts.db), vids, uccredis.NewLimiter(ts.rdb, ts.prefix, "comment"), set.community, now)
+	var commStore community.Store = postgres.NewCommunity(ts.db).WithQueryTimeout(set.queryTO)
+	if set.commStore != nil {
+		commStore = set.commStore(commStore)
+	}
+	comm := community.NewService(commStore, vids, uccredis.NewLimiter(ts.rdb, ts.prefix, "comment"), set.community, now)
 
 	var fin uploads.Finisher = vids
 	if set.recording {
@@ -256,6 +271,7 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 		Log: log, Now: now, Accounts: acc, Videos: vids, Community: comm, Uploads: ups, Views: vw,
 		Revenue:  revenue.NewService(postgres.NewRevenue(ts.db), now),
 		Registry: registry, ReadyChecks: checks, Templates: templates.FS, Static: static.FS,
+		Requests: uccredis.NewRequestLimiter(ts.rdb, ts.prefix, "web", now),
 	}
 	if ts.srv, err = New(ts.cfg, ts.deps); err != nil {
 		t.Fatal(err)
