@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -167,7 +166,7 @@ func (a *app) stopJobs(ctx context.Context) {
 	}
 }
 
-func (a *app) webServer(cfg config.Config) (http.Handler, error) {
+func (a *app) webServer(cfg config.Config) (*web.Server, error) {
 	var media []string
 	if cfg.Storage == "s3" {
 		scheme := "http://"
@@ -179,7 +178,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 	return web.New(web.Config{
 		BaseURL: cfg.BaseURL, SecretKey: cfg.SecretKey, CookieSecure: cfg.CookieSecure,
 		TrustedProxies: cfg.TrustedProxies, MediaOrigins: media, Version: version, Language: cfg.DefaultLanguage,
-		SearchRateLimit: cfg.SearchRateLimit, ListRateLimit: cfg.ListRateLimit,
+		SearchRateLimit: cfg.SearchRateLimit, ListRateLimit: cfg.ListRateLimit, MetricsToken: cfg.MetricsToken,
 	}, web.Deps{
 		Log:       a.log,
 		Now:       time.Now,

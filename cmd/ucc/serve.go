@@ -37,10 +37,13 @@ func runServe(ctx context.Context, args []string, e env) error {
 // view flusher (role worker), or both (all) with cfg, logging to logs,
 // until ctx ends; then it shuts down gracefully within cfg.ShutdownTimeout.
 func serve(ctx context.Context, cfg config.Config, role string, logs io.Writer) error {
+	if err := cfg.CheckServeSecret(); err != nil {
+		return err
+	}
 	log := newLogger(cfg, logs)
 	goredis.SetLogger(uccredis.SlogLogger{Log: log}) // go-redis logs through a global
 	if cfg.SecretGenerated {
-		log.Warn("UCC_SECRET_KEY is not set: using a random key for this process; play tokens and viewer cookies will not survive a restart or work across processes")
+		log.Warn("UCC_DEV: UCC_SECRET_KEY is not set, using a random key for this process; play tokens and viewer cookies will not survive a restart or work across processes")
 	}
 	app, err := openApp(ctx, cfg, log)
 	if err != nil {
@@ -61,8 +64,8 @@ func serve(ctx context.Context, cfg config.Config, role string, logs io.Writer) 
 		defer app.stopViewFlusher()
 	}
 
-	var srv *http.Server
-	errc := make(chan error, 1)
+	var srv, metrics *http.Server
+	errc := make(chan error, 2)
 	if role != "worker" {
 		gin.SetMode(gin.ReleaseMode) // process-wide: no debug route listing on stdout
 		handler, err := app.webServer(cfg)
@@ -76,6 +79,19 @@ func serve(ctx context.Context, cfg config.Config, role string, logs io.Writer) 
 		}
 		log.Info("UCC is listening", "addr", "http://"+ln.Addr().String(), "base_url", cfg.BaseURL, "role", role, "storage", cfg.Storage, "version", version)
 		go func() { errc <- srv.Serve(ln) }()
+		if cfg.MetricsAddr != "" {
+			// Metrics on a listener of their own, for the monitoring network.
+			mux := http.NewServeMux()
+			mux.Handle("GET /metrics", handler.MetricsHandler())
+			metrics = web.NewHTTPServer(cfg.MetricsAddr, mux, log)
+			mln, err := net.Listen("tcp", cfg.MetricsAddr)
+			if err != nil {
+				_ = srv.Close()
+				return fmt.Errorf("UCC_METRICS_ADDR: cannot listen on %s: %w", cfg.MetricsAddr, err)
+			}
+			log.Info("metrics are served", "addr", "http://"+mln.Addr().String()+"/metrics")
+			go func() { errc <- metrics.Serve(mln) }()
+		}
 	} else {
 		log.Info("UCC worker started", "role", role, "version", version)
 	}
@@ -94,6 +110,9 @@ func serve(ctx context.Context, cfg config.Config, role string, logs io.Writer) 
 		if err := srv.Shutdown(sctx); err != nil {
 			log.Warn("HTTP shutdown", "err", err)
 		}
+	}
+	if metrics != nil {
+		_ = metrics.Shutdown(sctx)
 	}
 	app.stopViewFlusher()
 	app.stopJobs(sctx)

@@ -46,7 +46,10 @@ var specs = []Spec{
 	{Name: "UCC_S3_USE_SSL", Default: "false", Help: "use HTTPS to reach the S3 endpoint"},
 	{Name: "UCC_S3_REGION", Default: "us-east-1", Help: "S3 region"},
 	{Name: "UCC_S3_PATH_STYLE", Default: "true", Help: "use path-style bucket addressing (MinIO); false for virtual-host style"},
-	{Name: "UCC_SECRET_KEY", Default: "", Help: "secret for signing play tokens and viewer cookies, at least 32 characters (default: random at each start, fine for one dev process only)", Secret: true},
+	{Name: "UCC_SECRET_KEY", Default: "", Help: "secret for signing play tokens, viewer cookies and notices, at least 32 characters, the same on every process (e.g. `openssl rand -hex 32`); `ucc serve` refuses to start without it outside UCC_DEV, and refuses compose.yaml's former example key", Secret: true},
+	{Name: "UCC_DEV", Default: "false", Help: "development mode: `ucc serve` may start without UCC_SECRET_KEY, with a random key for this one process (`make run` writes a key to ./data/secret-key instead)"},
+	{Name: "UCC_METRICS_ADDR", Default: "", Help: "address of a separate listener serving only GET /metrics, for the monitoring network (e.g. 127.0.0.1:9090); empty: none"},
+	{Name: "UCC_METRICS_TOKEN", Default: "", Help: "bearer token that opens GET /metrics on the public listener and shows /readyz's errors; empty: no metrics there (404)", Secret: true},
 	{Name: "UCC_COOKIE_SECURE", Default: "auto", Help: "mark cookies Secure: auto (when UCC_BASE_URL is https), true or false"},
 	{Name: "UCC_DEFAULT_LANGUAGE", Default: "ko", Help: "language of the pages, messages and CLI for readers who chose none and whose browser asks for none UCC speaks: ko or en"},
 	{Name: "UCC_TRUSTED_PROXIES", Default: "", Help: "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
@@ -68,6 +71,24 @@ var specs = []Spec{
 	{Name: "UCC_VIEW_IP_HOURLY_CAP", Default: "200", Help: "counted views per client IP per hour (0 turns the cap off)"},
 	{Name: "UCC_JOB_RESCUE_AFTER", Default: "", Help: "how long a background job may stay running before it is taken to belong to a dead worker and retried; must exceed UCC_TRANSCODE_TIMEOUT (default UCC_TRANSCODE_TIMEOUT + 15m, at least 1h)"},
 	{Name: "UCC_TEST_REVENUE_HOLD", Default: "", Help: "fault injection for tests, never set in production: `ucc revenue calculate` keeps its transaction open this long after writing every row, so a test can kill it mid-transaction"},
+}
+
+// exampleSecretKeys are keys published in UCC's own files (compose.yaml
+// carried the first as a default): anyone can sign with them.
+var exampleSecretKeys = []string{"dev-only-secret-change-me-0123456789abcdef"}
+
+// CheckServeSecret says why `ucc serve` must not start with c's secret: none
+// set outside development mode (UCC_DEV), or a published example key.
+func (c Config) CheckServeSecret() error {
+	for _, k := range exampleSecretKeys {
+		if string(c.SecretKey) == k {
+			return &Error{Var: "UCC_SECRET_KEY", Msg: "is the example key once given in compose.yaml, which everyone can read: set a key of your own (e.g. openssl rand -hex 32)"}
+		}
+	}
+	if c.SecretGenerated && !c.Dev {
+		return &Error{Var: "UCC_SECRET_KEY", Msg: "is not set: ucc serve needs a key of at least 32 characters, the same on every process (e.g. UCC_SECRET_KEY=$(openssl rand -hex 32)); for a development process, UCC_DEV=1 uses a random key (make run writes one to ./data/secret-key)"}
+	}
+	return nil
 }
 
 // Specs returns every variable UCC reads, in documentation order.
@@ -93,6 +114,9 @@ type Config struct {
 	S3               S3
 	SecretKey        []byte
 	SecretGenerated  bool
+	Dev              bool   // UCC_DEV
+	MetricsAddr      string // UCC_METRICS_ADDR ("" for none)
+	MetricsToken     string // UCC_METRICS_TOKEN
 	CookieSecure     bool
 	TrustedProxies   []netip.Prefix
 	DefaultLanguage  string // "ko" or "en"
@@ -224,6 +248,13 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 		_, _ = rand.Read(b)
 		c.SecretKey = []byte(hex.EncodeToString(b))
 		c.SecretGenerated = true
+	}
+	c.Dev = p.bool("UCC_DEV")
+	if c.MetricsAddr = p.str("UCC_METRICS_ADDR"); c.MetricsAddr != "" {
+		c.MetricsAddr = p.addr("UCC_METRICS_ADDR")
+	}
+	if c.MetricsToken = p.str("UCC_METRICS_TOKEN"); c.MetricsToken != "" && len(c.MetricsToken) < 16 && p.err == nil {
+		p.fail("UCC_METRICS_TOKEN", "must be at least 16 characters long")
 	}
 	switch v := p.str("UCC_COOKIE_SECURE"); v {
 	case "auto":

@@ -59,6 +59,9 @@ func TestMain(m *testing.M) {
 // tokens, viewer ids and notices).
 const testSecret = "0123456789abcdef0123456789abcdef"
 
+// testMetricsToken is the rig's metrics token (GET /metrics, /readyz's errors).
+const testMetricsToken = "rig-metrics-token"
+
 // testServer is the running rig.
 type testServer struct {
 	t       testing.TB
@@ -247,7 +250,8 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	// Accept-Language, the switcher's cookie or their saved choice), so
 	// that a test's expected messages read as the Go source writes them;
 	// ucc serve's default is Korean (Config.Language "").
-	ts.cfg = Config{BaseURL: "http://ucc.test", SecretKey: []byte(testSecret), Version: "test", Language: i18n.English}
+	ts.cfg = Config{BaseURL: "http://ucc.test", SecretKey: []byte(testSecret), Version: "test", Language: i18n.English,
+		MetricsToken: testMetricsToken}
 	for _, f := range set.web {
 		f(&ts.cfg)
 	}

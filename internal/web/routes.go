@@ -60,7 +60,7 @@ func (s *Server) routeTable() []route {
 		// Operations and static files.
 		get("/healthz", s.healthz),
 		get("/readyz", s.readyz),
-		get("/metrics", gin.WrapH(s.metricsHandler())),
+		get("/metrics", s.metricsRoute()),
 		get("/static/*filepath", static),
 		head("/static/*filepath", static),
 		get("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/static/img/logo.svg") }),

@@ -45,6 +45,10 @@ type Config struct {
 	// SearchRateLimit and ListRateLimit are the searches and video list
 	// pages one client network may ask for per minute (0: no limit).
 	SearchRateLimit, ListRateLimit int
+	// MetricsToken lets GET /metrics on this listener answer a caller that
+	// sends it as a bearer token, and /readyz show the checks' errors;
+	// "" serves no metrics here (UCC_METRICS_TOKEN).
+	MetricsToken string
 }
 
 // ReadyCheck is one dependency /readyz asks.
