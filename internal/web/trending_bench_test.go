@@ -20,7 +20,8 @@ import (
 // mutex held for every trending query, the home page waited for all of
 // them). The catalogue has UCC_BENCH_TRENDING_VIDEOS public videos
 // (default 20,000) with views on each of the last seven days. Reports the
-// median and slowest home page.
+// median and slowest home page, and how many failed (the first one finds
+// the cache cold and computes trending while the walkers load the database).
 func BenchmarkHomeUnderTrendingCursors(b *testing.B) {
 	n := 20000
 	if v, err := strconv.Atoi(os.Getenv("UCC_BENCH_TRENDING_VIDEOS")); err == nil && v > 0 {
@@ -62,19 +63,28 @@ func BenchmarkHomeUnderTrendingCursors(b *testing.B) {
 	}
 	time.Sleep(500 * time.Millisecond) // let the walkers start
 	var took []time.Duration
+	failed := 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		w := httptest.NewRecorder()
-		ts.srv.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Accept", "application/json") // an error says its code
+		ts.srv.ServeHTTP(w, req)
 		if w.Code != http.StatusOK {
-			b.Fatalf("GET /: %d", w.Code)
+			failed++
+			b.Logf("GET /: %d after %s: %.200s", w.Code, time.Since(start).Round(time.Millisecond), w.Body.String())
+			continue
 		}
 		took = append(took, time.Since(start))
 	}
 	b.StopTimer()
 	close(stop)
 	wg.Wait()
+	b.ReportMetric(float64(failed), "failed")
+	if len(took) == 0 {
+		return
+	}
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
