@@ -132,6 +132,9 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 		// River refuses a rescue delay below the default job timeout (1m);
 		// a shorter one bounds jobs without a timeout of their own too.
 		rcfg.JobTimeout = min(river.JobTimeoutDefault, cfg.JobRescueAfter)
+		// River's reindexer rebuilds its indexes, which only their owner
+		// may do; serve runs as the runtime role (migration 00010).
+		rcfg.ReindexerIndexNames = []string{}
 		river.AddWorker(workers, &uploads.ExpireWorker{Service: a.uploads})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, uploads.ExpirePeriodicJob())
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 
@@ -45,15 +46,20 @@ func serve(ctx context.Context, cfg config.Config, role string, logs io.Writer) 
 	if cfg.SecretGenerated {
 		log.Warn("UCC_DEV: UCC_SECRET_KEY is not set, using a random key for this process; play tokens and viewer cookies will not survive a restart or work across processes")
 	}
+	if cfg.MigrateOnStart {
+		// As the owner of the tables, before the runtime role (which the
+		// migrations create) connects.
+		if err := migrateAsOwner(ctx, cfg, log); err != nil {
+			return err
+		}
+	}
 	app, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer app.close()
-	if cfg.MigrateOnStart {
-		if err := postgres.Migrate(ctx, app.db.Pool, log); err != nil {
-			return err
-		}
+	if owner, err := app.db.OwnsTables(ctx); err == nil && owner {
+		log.Warn("UCC_DATABASE_URL connects as a role that owns the tables or is a superuser: a bug or a stolen connection could disable the ledger's guards; use the runtime role ucc_app for serve and UCC_MIGRATE_DATABASE_URL for migrations (docs/security.md)")
 	}
 	runWorkers := role == "worker" || role == "all"
 	if err := app.startJobs(ctx, cfg, runWorkers); err != nil {
@@ -118,4 +124,14 @@ func serve(ctx context.Context, cfg config.Config, role string, logs io.Writer) 
 	app.stopJobs(sctx)
 	log.Info("stopped")
 	return nil
+}
+
+// migrateAsOwner applies pending migrations over UCC_MIGRATE_DATABASE_URL.
+func migrateAsOwner(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, err := postgres.Open(ctx, cfg.MigrateDatabaseURL, 2)
+	if err != nil {
+		return fmt.Errorf("UCC_MIGRATE_DATABASE_URL: %w", err)
+	}
+	defer db.Close()
+	return postgres.Migrate(ctx, db.Pool, log)
 }

@@ -32,7 +32,8 @@ type Spec struct {
 var specs = []Spec{
 	{Name: "UCC_HTTP_ADDR", Default: "127.0.0.1:8080", Help: "address the web server listens on"},
 	{Name: "UCC_BASE_URL", Default: "", Help: "public URL of the site, used in links and Open Graph tags (default http://UCC_HTTP_ADDR)"},
-	{Name: "UCC_DATABASE_URL", Default: "postgres://postgres@127.0.0.1:5432/ucc?sslmode=disable", Help: "PostgreSQL connection URL", Secret: true},
+	{Name: "UCC_DATABASE_URL", Default: "postgres://ucc_app@127.0.0.1:5432/ucc?sslmode=disable", Help: "PostgreSQL connection URL of `ucc serve` and the operator commands: the runtime role ucc_app (created by the migrations), which reads and writes rows but owns no table", Secret: true},
+	{Name: "UCC_MIGRATE_DATABASE_URL", Default: "", Help: "PostgreSQL connection URL of `ucc migrate` (and of serve's UCC_MIGRATE_ON_START): the owner of the tables (default UCC_DATABASE_URL when that is set, else postgres://postgres@127.0.0.1:5432/ucc?sslmode=disable)", Secret: true},
 	{Name: "UCC_DATABASE_MAX_CONNS", Default: "20", Help: "maximum PostgreSQL connections in the pool"},
 	{Name: "UCC_MIGRATE_ON_START", Default: "true", Help: "apply pending database migrations when `ucc serve` starts"},
 	{Name: "UCC_REDIS_URL", Default: "redis://127.0.0.1:6379/0", Help: "Redis connection URL", Secret: true},
@@ -73,6 +74,11 @@ var specs = []Spec{
 	{Name: "UCC_TEST_REVENUE_HOLD", Default: "", Help: "fault injection for tests, never set in production: `ucc revenue calculate` keeps its transaction open this long after writing every row, so a test can kill it mid-transaction"},
 }
 
+// DefaultMigrateDatabaseURL is the owner's URL when neither
+// UCC_MIGRATE_DATABASE_URL nor UCC_DATABASE_URL is set (make run's setup:
+// the local superuser over trust authentication).
+const DefaultMigrateDatabaseURL = "postgres://postgres@127.0.0.1:5432/ucc?sslmode=disable"
+
 // exampleSecretKeys are keys published in UCC's own files (compose.yaml
 // carried the first as a default): anyone can sign with them.
 var exampleSecretKeys = []string{"dev-only-secret-change-me-0123456789abcdef"}
@@ -102,40 +108,42 @@ type S3 struct {
 
 // Config is the parsed configuration.
 type Config struct {
-	HTTPAddr         string
-	BaseURL          string
-	DatabaseURL      string
-	DatabaseMaxConns int32
-	MigrateOnStart   bool
-	RedisURL         string
-	RedisPrefix      string
-	Storage          string // "fs" or "s3"
-	StorageDir       string
-	S3               S3
-	SecretKey        []byte
-	SecretGenerated  bool
-	Dev              bool   // UCC_DEV
-	MetricsAddr      string // UCC_METRICS_ADDR ("" for none)
-	MetricsToken     string // UCC_METRICS_TOKEN
-	CookieSecure     bool
-	TrustedProxies   []netip.Prefix
-	DefaultLanguage  string // "ko" or "en"
-	LogFormat        string
-	LogLevel         string
-	ShutdownTimeout  time.Duration
-	LoginRateLimit   int
-	SignupRateLimit  int
-	SearchRateLimit  int
-	ListRateLimit    int
-	QueryTimeout     time.Duration
-	UploadMaxBytes   int64
-	UploadQuotaBytes int64
-	TranscodeTimeout time.Duration
-	Workers          int
-	ViewMinWatch     time.Duration
-	ViewDedupWindow  time.Duration
-	ViewFlushEvery   time.Duration
-	ViewIPHourlyCap  int
+	HTTPAddr    string
+	BaseURL     string
+	DatabaseURL string
+	// MigrateDatabaseURL is the owner's URL, for migrations.
+	MigrateDatabaseURL string
+	DatabaseMaxConns   int32
+	MigrateOnStart     bool
+	RedisURL           string
+	RedisPrefix        string
+	Storage            string // "fs" or "s3"
+	StorageDir         string
+	S3                 S3
+	SecretKey          []byte
+	SecretGenerated    bool
+	Dev                bool   // UCC_DEV
+	MetricsAddr        string // UCC_METRICS_ADDR ("" for none)
+	MetricsToken       string // UCC_METRICS_TOKEN
+	CookieSecure       bool
+	TrustedProxies     []netip.Prefix
+	DefaultLanguage    string // "ko" or "en"
+	LogFormat          string
+	LogLevel           string
+	ShutdownTimeout    time.Duration
+	LoginRateLimit     int
+	SignupRateLimit    int
+	SearchRateLimit    int
+	ListRateLimit      int
+	QueryTimeout       time.Duration
+	UploadMaxBytes     int64
+	UploadQuotaBytes   int64
+	TranscodeTimeout   time.Duration
+	Workers            int
+	ViewMinWatch       time.Duration
+	ViewDedupWindow    time.Duration
+	ViewFlushEvery     time.Duration
+	ViewIPHourlyCap    int
 	// JobRescueAfter is how long a job may run before River retries it as
 	// abandoned by a dead worker (UCC_JOB_RESCUE_AFTER).
 	JobRescueAfter time.Duration
@@ -191,6 +199,14 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	}
 	c.DatabaseURL = p.url("UCC_DATABASE_URL", "postgres", "postgresql")
+	switch {
+	case p.set("UCC_MIGRATE_DATABASE_URL"):
+		c.MigrateDatabaseURL = p.url("UCC_MIGRATE_DATABASE_URL", "postgres", "postgresql")
+	case p.set("UCC_DATABASE_URL"):
+		c.MigrateDatabaseURL = c.DatabaseURL // one URL given: it serves both
+	default:
+		c.MigrateDatabaseURL = DefaultMigrateDatabaseURL
+	}
 	c.DatabaseMaxConns = int32(p.intRange("UCC_DATABASE_MAX_CONNS", 1, 1000))
 	c.MigrateOnStart = p.bool("UCC_MIGRATE_ON_START")
 	c.RedisURL = p.url("UCC_REDIS_URL", "redis", "rediss")
@@ -315,6 +331,15 @@ func specFor(name string) Spec {
 		}
 	}
 	panic("config: undeclared variable " + name)
+}
+
+// set reports whether the variable (or, for a secret, NAME_FILE) is given.
+func (p *parser) set(name string) bool {
+	if v, ok := p.lookup(name); ok && v != "" {
+		return true
+	}
+	f, ok := p.lookup(name + "_FILE")
+	return specFor(name).Secret && ok && f != ""
 }
 
 // str returns the raw value: the variable, else NAME_FILE's content for

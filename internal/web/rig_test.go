@@ -183,7 +183,9 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	for _, o := range opts {
 		o(&set)
 	}
-	ts := &testServer{t: t, db: pgtest.DB(t), clock: &testClock{base: set.base}}
+	// The application runs as the runtime role, as ucc serve does: every
+	// handler test also proves its grants are enough.
+	ts := &testServer{t: t, db: pgtest.AppDB(t), clock: &testClock{base: set.base}}
 	now := ts.clock.now
 	logs := set.logs
 	if logs == nil {
