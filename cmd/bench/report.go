@@ -170,7 +170,7 @@ const methodText = `- ` + "`ucc`" + ` is built with ` + "`go build -trimpath`" +
   and, with MinIO, the ` + "`s3`" + ` driver on a fresh bucket. The web role is the process that serves the measured paths; the
   worker role's jobs (transcoding each upload with ffmpeg, the periodic view flush) would compete for the same two cores
   at random moments, so the flush and the revenue calculation are measured on their own rows, calling the same code
-  in-process. ` + "`UCC_LOG_LEVEL=error`" + ` keeps request logs out of the measurement, ` + "`UCC_VIEW_IP_HOURLY_CAP=0`" + ` because every
+  in-process. ` + "`UCC_LOG_LEVEL=error`" + ` keeps request logs out of the measurement, the per-network view limits off (` + "`UCC_VIEW_IP_HOURLY_CAP=0`" + ` and the other ` + "`UCC_VIEW_*_CAP`" + `s, ` + "`UCC_VIEW_CREATOR_NETWORK_TTL=0s`" + `) because every
   request comes from 127.0.0.1, and ` + "`UCC_VIEW_MIN_WATCH=1s`" + ` so the mixed load's viewers wait one second, not 30, before
   reporting.
 - Data is seeded with set-based SQL (` + "`INSERT ... SELECT generate_series`" + ` and COPY), never through the API, except where the

@@ -234,9 +234,13 @@ func (b *bench) uccEnv() map[string]string {
 		"UCC_LOG_LEVEL":        "error",
 		// Every request comes from 127.0.0.1: per-IP limits would measure
 		// the limiter's refusals, not the path.
-		"UCC_VIEW_IP_HOURLY_CAP": "0",
-		"UCC_SEARCH_RATE_LIMIT":  "0",
-		"UCC_LIST_RATE_LIMIT":    "0",
+		"UCC_VIEW_IP_HOURLY_CAP":          "0",
+		"UCC_VIEW_NET_VIDEO_HOURLY_CAP":   "0",
+		"UCC_VIEW_NET_CREATOR_HOURLY_CAP": "0",
+		"UCC_VIEW_ANON_MINT_HOURLY_CAP":   "0",
+		"UCC_VIEW_CREATOR_NETWORK_TTL":    "0s",
+		"UCC_SEARCH_RATE_LIMIT":           "0",
+		"UCC_LIST_RATE_LIMIT":             "0",
 		// Simulated viewers of the mixed load wait the minimum watch time
 		// between play and report: one second instead of 30 keeps them busy.
 		"UCC_VIEW_MIN_WATCH":   "1s",

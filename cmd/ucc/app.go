@@ -89,7 +89,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		a.close()
 		return nil, err
 	}
-	a.revenue = revenue.NewService(postgres.NewRevenue(a.db), time.Now)
+	a.revenue = revenue.NewService(postgres.NewRevenue(a.db), time.Now).CheckPending(a.views.service)
 	return a, nil
 }
 
@@ -133,7 +133,7 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 		// a shorter one bounds jobs without a timeout of their own too.
 		rcfg.JobTimeout = min(river.JobTimeoutDefault, cfg.JobRescueAfter)
 		// River's reindexer rebuilds its indexes, which only their owner
-		// may do; serve runs as the runtime role (migration 00010).
+		// may do; serve runs as the runtime role (migration 00011).
 		rcfg.ReindexerIndexNames = []string{}
 		river.AddWorker(workers, &uploads.ExpireWorker{Service: a.uploads})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, uploads.ExpirePeriodicJob())

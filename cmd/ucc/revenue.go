@@ -10,7 +10,9 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/ucc-video/ucc/internal/revenue"
+	"github.com/ucc-video/ucc/internal/views"
 	"github.com/ucc-video/ucc/storage/postgres"
+	uccredis "github.com/ucc-video/ucc/storage/redis"
 )
 
 const revenueUsage = `Usage:
@@ -78,6 +80,16 @@ func runRevenue(ctx context.Context, args []string, e env) error {
 				fmt.Fprintln(stderr, "holding the calculation transaction open (UCC_TEST_REVENUE_HOLD)")
 			})
 		}
+		// Views dated in the period that are still in Redis must reach
+		// PostgreSQL first: the calculation refuses until they have.
+		rdb, err := uccredis.Open(ctx, cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("UCC_REDIS_URL: %w (the calculation checks that no views of the period are still waiting in Redis)", err)
+		}
+		defer rdb.Close()
+		vstore := postgres.NewViews(db)
+		svc.CheckPending(views.NewService(views.Config{Secret: cfg.SecretKey, FlushEvery: cfg.ViewFlushEvery}, vstore,
+			uccredis.NewViewCounter(rdb, cfg.RedisPrefix, 5*time.Second), vstore, nil, time.Now))
 		p, err := svc.Calculate(ctx, operator, *period)
 		if err != nil {
 			return err

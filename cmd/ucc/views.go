@@ -28,7 +28,9 @@ func openViews(ctx context.Context, cfg config.Config, a *app) *viewsParts {
 	m := views.NewMetrics(a.registry)
 	return &viewsParts{
 		service: views.NewService(views.Config{Secret: cfg.SecretKey, MinWatch: cfg.ViewMinWatch,
-			DedupWindow: cfg.ViewDedupWindow, IPHourlyCap: cfg.ViewIPHourlyCap}, store, counter, store, m, time.Now),
+			DedupWindow: cfg.ViewDedupWindow, IPHourlyCap: cfg.ViewIPHourlyCap,
+			VideoHourlyCap: cfg.ViewVideoHourlyCap, CreatorHourlyCap: cfg.ViewCreatorHourlyCap,
+			MintHourlyCap: cfg.ViewMintHourlyCap, CreatorNetworkTTL: cfg.ViewCreatorNetworkTTL, FlushEvery: cfg.ViewFlushEvery}, store, counter, store, m, time.Now),
 		flusher: views.NewFlusher(counter, store, m, a.log.With("component", "views"), cfg.ViewFlushEvery, time.Now),
 	}
 }

@@ -69,7 +69,11 @@ var specs = []Spec{
 	{Name: "UCC_VIEW_MIN_WATCH", Default: "30s", Help: "minimum watch time before a view counts (half the duration for shorter videos)"},
 	{Name: "UCC_VIEW_DEDUP_WINDOW", Default: "1h", Help: "one counted view per viewer and video within this window"},
 	{Name: "UCC_VIEW_FLUSH_INTERVAL", Default: "5s", Help: "how often pending view counts move from Redis to PostgreSQL"},
-	{Name: "UCC_VIEW_IP_HOURLY_CAP", Default: "200", Help: "counted views per client IP per hour (0 turns the cap off)"},
+	{Name: "UCC_VIEW_IP_HOURLY_CAP", Default: "200", Help: "counted views per client network (an IPv4 address, an IPv6 /64) in any sliding hour (0 turns the cap off)"},
+	{Name: "UCC_VIEW_NET_VIDEO_HOURLY_CAP", Default: "20", Help: "counted views of one video per client network in any sliding hour (0 turns the cap off)"},
+	{Name: "UCC_VIEW_NET_CREATOR_HOURLY_CAP", Default: "60", Help: "counted views of one creator's videos per client network in any sliding hour (0 turns the cap off)"},
+	{Name: "UCC_VIEW_ANON_MINT_HOURLY_CAP", Default: "30", Help: "fresh anonymous viewer ids per client network in any sliding hour; beyond it clients share the network's one id (0 turns the limit off)"},
+	{Name: "UCC_VIEW_CREATOR_NETWORK_TTL", Default: "24h", Help: "how long plays from a network a creator was signed in from count as the creator's own (self-views, not counted; 0 turns it off)"},
 	{Name: "UCC_JOB_RESCUE_AFTER", Default: "", Help: "how long a background job may stay running before it is taken to belong to a dead worker and retried; must exceed UCC_TRANSCODE_TIMEOUT (default UCC_TRANSCODE_TIMEOUT + 15m, at least 1h)"},
 	{Name: "UCC_TEST_REVENUE_HOLD", Default: "", Help: "fault injection for tests, never set in production: `ucc revenue calculate` keeps its transaction open this long after writing every row, so a test can kill it mid-transaction"},
 }
@@ -144,6 +148,13 @@ type Config struct {
 	ViewDedupWindow    time.Duration
 	ViewFlushEvery     time.Duration
 	ViewIPHourlyCap    int
+	// ViewVideoHourlyCap, ViewCreatorHourlyCap and ViewMintHourlyCap are
+	// the per-network sliding-hour limits; ViewCreatorNetworkTTL how long a
+	// creator's signed-in network marks self-views.
+	ViewVideoHourlyCap    int
+	ViewCreatorHourlyCap  int
+	ViewMintHourlyCap     int
+	ViewCreatorNetworkTTL time.Duration
 	// JobRescueAfter is how long a job may run before River retries it as
 	// abandoned by a dead worker (UCC_JOB_RESCUE_AFTER).
 	JobRescueAfter time.Duration
@@ -299,6 +310,10 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.ViewDedupWindow = p.duration("UCC_VIEW_DEDUP_WINDOW", time.Second)
 	c.ViewFlushEvery = p.duration("UCC_VIEW_FLUSH_INTERVAL", 100*time.Millisecond)
 	c.ViewIPHourlyCap = p.intRange("UCC_VIEW_IP_HOURLY_CAP", 0, 1<<30)
+	c.ViewVideoHourlyCap = p.intRange("UCC_VIEW_NET_VIDEO_HOURLY_CAP", 0, 1<<30)
+	c.ViewCreatorHourlyCap = p.intRange("UCC_VIEW_NET_CREATOR_HOURLY_CAP", 0, 1<<30)
+	c.ViewMintHourlyCap = p.intRange("UCC_VIEW_ANON_MINT_HOURLY_CAP", 0, 1<<30)
+	c.ViewCreatorNetworkTTL = p.duration("UCC_VIEW_CREATOR_NETWORK_TTL", 0)
 	c.JobRescueAfter = max(time.Hour, c.TranscodeTimeout+15*time.Minute)
 	if p.str("UCC_TEST_REVENUE_HOLD") != "" {
 		c.Faults.RevenueHold = p.duration("UCC_TEST_REVENUE_HOLD", 0)

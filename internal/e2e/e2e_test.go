@@ -250,7 +250,10 @@ func startSite(t *testing.T, lang string) *site {
 		"UCC_DATABASE_URL": s.dbURL, "UCC_DATABASE_MAX_CONNS": "10",
 		"UCC_REDIS_URL": testenv.RedisURL(t), "UCC_REDIS_PREFIX": prefix,
 		"UCC_VIEW_MIN_WATCH": "3s", "UCC_VIEW_FLUSH_INTERVAL": "500ms",
-		"UCC_LOG_FORMAT": "text", "UCC_LOG_LEVEL": "debug", "UCC_SHUTDOWN_TIMEOUT": "5s",
+		// The creator and the viewer browse from the same 127.0.0.1: without
+		// this the viewer's play is the creator's own (self_view).
+		"UCC_VIEW_CREATOR_NETWORK_TTL": "0s",
+		"UCC_LOG_FORMAT":               "text", "UCC_LOG_LEVEL": "debug", "UCC_SHUTDOWN_TIMEOUT": "5s",
 		"UCC_DEFAULT_LANGUAGE": lang,
 	} {
 		env[k] = v

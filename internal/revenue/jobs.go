@@ -42,7 +42,10 @@ func (w *CalculateWorker) Work(ctx context.Context, job *river.Job[CalculateArgs
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &e) && e.Code == "calculation_running":
+	case errors.As(err, &e) && (e.Code == "calculation_running" || e.Code == "views_pending" ||
+		e.Code == "buckets_changed_during_calculation"):
+		// Another run, or views of the period still on their way from
+		// Redis: try again when the flusher has had its turn.
 		return river.JobSnooze(30 * time.Second)
 	case errors.Is(err, errs.ErrConflict), errors.Is(err, errs.ErrNotFound), errors.Is(err, errs.ErrInvalid):
 		return river.JobCancel(err)

@@ -297,6 +297,22 @@ type AllocationTotals struct {
 	Transactions    int
 }
 
+// BucketViews is one creator's views in the daily buckets for a period.
+type BucketViews struct {
+	PeriodViews   int64
+	LifetimeViews int64
+}
+
+// PendingViews tells whether counted views dated in a period are still
+// waiting in Redis to reach PostgreSQL (implemented by views.Service).
+type PendingViews interface {
+	// PendingBetween returns how many counted views dated in [from, before)
+	// are not in PostgreSQL yet and when the oldest of them was counted.
+	PendingBetween(ctx context.Context, from, before time.Time) (n int64, oldest time.Time, err error)
+	// FlushEvery is how often the flusher runs (UCC_VIEW_FLUSH_INTERVAL).
+	FlushEvery() time.Duration
+}
+
 // Store persists periods, payouts and the ledger. Implemented by
 // storage/postgres.Revenue.
 type Store interface {
@@ -330,6 +346,11 @@ type Store interface {
 	Audit(ctx context.Context, key string) ([]AuditEntry, error)
 	// CheckFacts loads what Verify needs.
 	CheckFacts(ctx context.Context) (CheckFacts, error)
+	// BucketViews returns per creator what an approved period's frozen
+	// lines must show according to the daily buckets now (late views
+	// recorded after the approval taken out); ok is false when the period
+	// has no approval record of its inputs.
+	BucketViews(ctx context.Context, key string) (map[int64]BucketViews, bool, error)
 	// CreatorPayouts lists a creator's lines in frozen periods, latest first.
 	CreatorPayouts(ctx context.Context, creatorID int64) ([]CreatorPayout, error)
 	// CreatorViews returns a creator's lifetime views up to before and their

@@ -15,8 +15,9 @@ import (
 
 // Service runs revenue periods. Its clock is injected.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store   Store
+	now     func() time.Time
+	pending PendingViews
 }
 
 // NewService returns a Service over store.
@@ -25,6 +26,36 @@ func NewService(store Store, now func() time.Time) *Service {
 		now = time.Now
 	}
 	return &Service{store: store, now: now}
+}
+
+// CheckPending makes Calculate and Approve refuse while views dated in the
+// period are still in Redis. Without it (tests of the arithmetic alone) no
+// such check is made; every ucc process that calculates or approves sets it.
+func (s *Service) CheckPending(p PendingViews) *Service {
+	s.pending = p
+	return s
+}
+
+// ensureFlushed refuses to close period p while counted views dated in it
+// have not reached PostgreSQL: the calculation would miss them and they
+// would land after approval.
+func (s *Service) ensureFlushed(ctx context.Context, p Period) error {
+	if s.pending == nil {
+		return nil
+	}
+	n, oldest, err := s.pending.PendingBetween(ctx, p.StartsOn, p.EndsOn)
+	if err != nil {
+		return errs.New(errs.ErrUnavailable, "views_pending_unknown",
+			"cannot tell whether views dated in %s are still waiting in Redis (%s); the period is closed only once they are known to be in PostgreSQL: try again when Redis answers",
+			errs.P("Period", p.Key), errs.P("Cause", err.Error()))
+	}
+	if n == 0 {
+		return nil
+	}
+	age := s.now().Sub(oldest).Round(time.Second)
+	return errs.New(errs.ErrConflict, "views_pending",
+		"%d views dated in %s are still in Redis, not yet in PostgreSQL (the oldest was counted %s ago); the view flusher moves them every %s. Wait until it has (a minute at most when a worker is running), then try again; if they stay, check that a worker (ucc serve --role worker or all) runs and reaches PostgreSQL",
+		errs.P("Views", n), errs.P("Period", p.Key), errs.P("Age", age.String()), errs.P("Every", s.pending.FlushEvery().String()))
 }
 
 // NewPeriod is the input of CreatePeriod; nil fields take their defaults.
@@ -117,6 +148,9 @@ func (s *Service) Calculate(ctx context.Context, by Actor, key string) (Period, 
 	if now.Before(p.EndsOn) {
 		return Period{}, errs.New(errs.ErrConflict, "period_not_ended", "period %s has not ended yet (it ends %s UTC); calculate it after the month is over", errs.P("Period", key), errs.P("Ends", p.EndsOn.Format("2006-01-02")))
 	}
+	if err := s.ensureFlushed(ctx, p); err != nil {
+		return Period{}, err
+	}
 	aud := s.audit(by, key, "calculate", "")
 	compute := func(p Period, in []CreatorInput) (Allocation, error) {
 		a, err := Allocate(p.Params(), in)
@@ -147,6 +181,9 @@ func (s *Service) Approve(ctx context.Context, by Actor, key string) (Period, er
 		return Period{}, errs.New(errs.ErrConflict, "not_calculated", "period %s has not been calculated yet", errs.P("Period", key))
 	case StatusApproved, StatusPaid:
 		return Period{}, errs.NewVariant(errs.ErrConflict, "period_approved", "already", "period %s is already approved", errs.P("Period", key))
+	}
+	if err := s.ensureFlushed(ctx, p); err != nil {
+		return Period{}, err
 	}
 	return s.store.Approve(ctx, key, s.now().UTC(), by, s.audit(by, key, "approve", "E="+p.Format(p.Pool)+", platform="+p.Format(p.Platform)+", digest "+p.Digest))
 }

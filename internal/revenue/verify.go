@@ -82,6 +82,9 @@ func (s *Service) Verify(ctx context.Context) ([]Problem, error) {
 			}
 		}
 		if p.Frozen() {
+			if err := s.verifyBuckets(ctx, p, lines, add); err != nil {
+				return nil, err
+			}
 			a := facts.Allocations[p.Key]
 			switch {
 			case a.Transactions != 1:
@@ -98,4 +101,30 @@ func (s *Service) Verify(ctx context.Context) ([]Problem, error) {
 		}
 	}
 	return probs, nil
+}
+
+// verifyBuckets compares an approved period's frozen lines with the daily
+// buckets: each creator's period and lifetime views must be what the
+// buckets hold, less the late views recorded after the approval (those are
+// shown as late_views audit entries and paid, if at all, by adjustments).
+func (s *Service) verifyBuckets(ctx context.Context, p Period, lines []Payout, add func(period, format string, args ...any)) error {
+	want, ok, err := s.store.BucketViews(ctx, p.Key)
+	if err != nil || !ok {
+		return err
+	}
+	seen := map[int64]bool{}
+	for _, l := range lines {
+		seen[l.CreatorID] = true
+		b := want[l.CreatorID]
+		if b.PeriodViews != l.PeriodViews || b.LifetimeViews != l.LifetimeViews {
+			add(p.Key, "creator %d: the frozen line has %d period / %d lifetime views, the daily buckets hold %d / %d (views changed without a late-view record)",
+				l.CreatorID, l.PeriodViews, l.LifetimeViews, b.PeriodViews, b.LifetimeViews)
+		}
+	}
+	for id, b := range want {
+		if !seen[id] && b.PeriodViews != 0 {
+			add(p.Key, "creator %d: %d views in the daily buckets for the period and no frozen line", id, b.PeriodViews)
+		}
+	}
+	return nil
 }

@@ -93,7 +93,12 @@ func TestUploadsSurviveSIGKILL(t *testing.T) {
 	if _, err := pw.Write(body[:6<<20]); err != nil {
 		t.Fatalf("upload 1 failed before the kill: %v", err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Kill once storage holds the upload's multipart upload, not after a
+	// fixed pause: on a loaded machine the server may not have begun it yet.
+	testenv.WaitFor(t, 30*time.Second, "the simple upload's multipart upload in storage", func() bool {
+		open, err := e.Bucket.Store.Multipart().OpenUploads(ctx, "")
+		return err == nil && len(open) > 0
+	})
 	killAndRestart("upload 1", pw, done)
 
 	// 2. Simple upload, killed after the file is stored but before the form ends.

@@ -59,6 +59,9 @@ func serveDefaults() map[string]string {
 		"UCC_LOG_FORMAT": "text", "UCC_LOG_LEVEL": "warn",
 		"UCC_SHUTDOWN_TIMEOUT": "10s", "UCC_WORKERS": "1", "UCC_DATABASE_MAX_CONNS": "10",
 		"UCC_VIEW_MIN_WATCH": "0s", "UCC_VIEW_IP_HOURLY_CAP": "0", "UCC_VIEW_FLUSH_INTERVAL": "300ms",
+		// Every client is 127.0.0.1, creators included: the per-network
+		// view limits and the self-view rule are off (docs/security.md).
+		"UCC_VIEW_NET_VIDEO_HOURLY_CAP": "0", "UCC_VIEW_NET_CREATOR_HOURLY_CAP": "0", "UCC_VIEW_ANON_MINT_HOURLY_CAP": "0", "UCC_VIEW_CREATOR_NETWORK_TTL": "0s",
 		"UCC_SIGNUP_RATE_LIMIT": "0", "UCC_SEARCH_RATE_LIMIT": "0", "UCC_LIST_RATE_LIMIT": "0",
 	}
 }

@@ -54,6 +54,7 @@ func TestViewCountingSurvivesSIGKILL(t *testing.T) {
 		"UCC_STORAGE": "fs", "UCC_STORAGE_DIR": t.TempDir(),
 		"UCC_SECRET_KEY":     "crash-test-secret-0123456789abcdef",
 		"UCC_VIEW_MIN_WATCH": "0s", "UCC_VIEW_FLUSH_INTERVAL": "200ms", "UCC_VIEW_IP_HOURLY_CAP": "0", "UCC_VIEW_DEDUP_WINDOW": "1h",
+		"UCC_VIEW_NET_VIDEO_HOURLY_CAP": "0", "UCC_VIEW_NET_CREATOR_HOURLY_CAP": "0", "UCC_VIEW_ANON_MINT_HOURLY_CAP": "0", "UCC_VIEW_CREATOR_NETWORK_TTL": "0s",
 		"UCC_LOG_LEVEL": "warn", "UCC_LOG_FORMAT": "text", "UCC_SHUTDOWN_TIMEOUT": "15s", "UCC_WORKERS": "1",
 	}})
 	u.Start()

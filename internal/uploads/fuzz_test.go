@@ -22,8 +22,11 @@ func FuzzUploadMetadata(f *testing.F) {
 		"filename Li5cLi5cd2luZG93c1xzeXN0ZW0zMg==",  // ..\..\windows\system32
 		"name L2V0Yy9zaGFkb3c=",                      // /etc/shadow
 		"title PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", // <script>alert(1)</script>
-		"title /w==", // invalid UTF-8
-		"title AA==", // NUL
+		"title /w==",            // invalid UTF-8
+		"title AA==",            // NUL
+		"filename YQBiLm1wNA==", // "a\x00b.mp4": a NUL inside a file name
+		"filename Li4=",         // ".."
+		"filename Li4ubXA0",     // "...mp4"
 		"visibility cHJpdmF0ZQ==,title eA",
 		"visibility ZnJpZW5kcw==",
 		"", ",", "a", "a b c", "a eA==,a eA==", "tïtle eA==", strings.Repeat("k eA==,", 3000),

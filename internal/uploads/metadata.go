@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ucc-video/ucc/internal/errs"
@@ -71,12 +72,23 @@ func FormatMetadata(m map[string]string) string {
 
 // titleFromFilename turns "my_holiday-clip.mp4" into "my_holiday-clip".
 func titleFromFilename(name string) string {
+	// A file name is shown, never used as a path: control characters (NUL,
+	// newlines, escapes) and invalid UTF-8 go before it is cut to its base.
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, name)
 	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
-	if name == "." || name == "/" {
+	if name == "." || name == ".." || name == "/" {
 		return ""
 	}
 	name = strings.TrimSuffix(name, path.Ext(name))
 	name = strings.TrimSpace(name)
+	if name == "." || name == ".." {
+		return ""
+	}
 	if utf8.RuneCountInString(name) > 200 {
 		name = string([]rune(name)[:200])
 	}

@@ -165,8 +165,8 @@ func cleanMetadata(meta map[string]string) (map[string]string, error) {
 		return nil, err
 	}
 	out := map[string]string{"title": title, "description": desc, "visibility": string(vis)}
-	if filename != "" {
-		out["filename"] = titleFromFilename(filename) // for display only; never a storage key
+	if name := titleFromFilename(filename); name != "" {
+		out["filename"] = name // for display only; never a storage key
 	}
 	return out, nil
 }

@@ -165,14 +165,35 @@ func (s *Service) probeObject(ctx context.Context, key string, size int64) (Prob
 		return Probe{}, err
 	}
 	p, err := s.pipeline.ffprobe(ctx, input, protocols)
-	if errors.Is(err, errProbeFailed) {
-		s.log.InfoContext(ctx, "upload refused by ffprobe", "key", key, "err", err)
-		if s.looksLikeMedia(ctx, key) {
-			return Probe{}, ErrCorrupt
+	if !errors.Is(err, errProbeFailed) {
+		return p, err
+	}
+	// ffprobe failing says nothing yet about the file: over HTTP, storage
+	// going away while it read looks the same. Read the first bytes back
+	// ourselves: storage that does not answer is an outage (503, the creator
+	// retries), never a verdict on the file.
+	media, herr := s.looksLikeMedia(ctx, key)
+	if herr != nil {
+		s.log.WarnContext(ctx, "upload not probed: storage did not answer", "key", key, "err", herr)
+		if errors.Is(herr, errs.ErrUnavailable) {
+			return Probe{}, herr
 		}
+		return Probe{}, fmt.Errorf("%w: read the upload back: %w", errs.ErrUnavailable, herr)
+	}
+	if !media {
+		s.log.InfoContext(ctx, "upload refused by ffprobe", "key", key, "err", err)
 		return Probe{}, ErrNotMedia
 	}
-	return p, err
+	if protocols != "file" {
+		// Starts like media and storage answers now: the first failure may
+		// have been storage blinking mid-read, so probe once more before
+		// calling the file damaged.
+		if p, err = s.pipeline.ffprobe(ctx, input, protocols); !errors.Is(err, errProbeFailed) {
+			return p, err
+		}
+	}
+	s.log.InfoContext(ctx, "upload refused by ffprobe", "key", key, "err", err)
+	return Probe{}, ErrCorrupt
 }
 
 // probeInput returns what ffprobe should open for key.
@@ -189,16 +210,20 @@ func (s *Service) probeInput(ctx context.Context, key string) (input, protocols 
 }
 
 // looksLikeMedia reports whether the object starts like a media container
-// (so a failed probe means a damaged file rather than a non-video).
-func (s *Service) looksLikeMedia(ctx context.Context, key string) bool {
+// (so a failed probe means a damaged file rather than a non-video). An
+// error means storage could not be read.
+func (s *Service) looksLikeMedia(ctx context.Context, key string) (bool, error) {
 	rc, _, err := s.objs.Get(ctx, key, 0, 16)
 	if err != nil {
-		return false
+		return false, err
 	}
 	defer rc.Close()
 	var head [16]byte
-	n, _ := io.ReadFull(rc, head[:])
-	return SniffMedia(head[:n])
+	n, err := io.ReadFull(rc, head[:])
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return false, err
+	}
+	return SniffMedia(head[:n]), nil
 }
 
 // SniffMedia reports whether b (a file's first bytes) starts like a known

@@ -111,8 +111,10 @@ func (s *Service) Process(ctx context.Context, videoID int64) error {
 			return fail(err)
 		}
 		op, err := s.pipeline.ffprobe(ctx, o.path, "file")
-		if err != nil {
+		if errors.Is(err, errProbeFailed) || errors.Is(err, ErrNoStreams) {
 			return fail(&permanentError{reason: "an encoded rendition could not be read back", err: err})
+		} else if err != nil {
+			return fail(err) // the job's time ran out or ffprobe could not start: not the file's fault
 		}
 		br := 0
 		if p.Duration > 0 {

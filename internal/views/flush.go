@@ -15,11 +15,13 @@ import (
 // One round: take the cluster-wide flusher lock (a PostgreSQL session
 // advisory lock, so a crashed process's lock dies with its connection);
 // finish every set left swapped aside by an earlier crash; swap the pending
-// set aside under a new flush id (an atomic RENAME); apply it together with
-// its flush id in one transaction; drop the swapped set. A set whose flush
-// id is already recorded is only dropped, so a crash at any point neither
-// loses nor doubles a view. The lock only saves wasted work: the unique
-// flush id alone already makes a double apply impossible.
+// set aside under its batch id (given when its first view was counted; an
+// atomic RENAME); apply it together with that id in one transaction; drop
+// the swapped set. A set whose id is already recorded is only dropped, so a
+// crash at any point neither loses nor doubles a view, and neither does a
+// Redis failover or snapshot restore that brings back a set already applied
+// (docs/faults.md). The lock only saves wasted work: the unique id alone
+// already makes a double apply impossible.
 type Flusher struct {
 	counter Counter
 	store   Store
@@ -50,10 +52,18 @@ type FlushStats struct {
 	Busy  bool  // another process holds the flusher lock
 }
 
-func (f *Flusher) newFlushID() string {
+func (f *Flusher) newFlushID() string { return NewBatchID(f.now()) }
+
+// NewBatchID returns a fresh id for a set of pending views: the time, then
+// 64 random bits. The counting script stores it in the pending set when the
+// set's first view is counted (later views leave it), and the flusher
+// applies the set under it: the id is born with the set, so every copy of
+// the set (a replica promoted by a failover, a restored snapshot) carries
+// it, and PostgreSQL's record of applied ids stops a second apply.
+func NewBatchID(now time.Time) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	return strconv.FormatInt(f.now().UnixMilli(), 10) + "-" + hex.EncodeToString(b)
+	return strconv.FormatInt(now.UnixMilli(), 10) + "-" + hex.EncodeToString(b)
 }
 
 // Flush runs one round.
@@ -77,8 +87,7 @@ func (f *Flusher) Flush(ctx context.Context) (FlushStats, error) {
 			return st, err
 		}
 	}
-	id := f.newFlushID()
-	swapped, err := f.counter.Swap(ctx, id)
+	id, swapped, err := f.counter.Swap(ctx, f.newFlushID())
 	if err != nil {
 		return st, fmt.Errorf("views: swap pending: %w", err)
 	}

@@ -74,9 +74,9 @@ func TestAnonymousIDs(t *testing.T) {
 }
 
 func TestIsBot(t *testing.T) {
-	bots := []string{"", "  ", "curl/8.5.0", "Wget/1.21", "python-requests/2.31", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+	bots := []string{"", "  ", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
 		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36",
-		"facebookexternalhit/1.1", "Go-http-client/1.1", "Mozilla/5.0 (compatible; bingbot/2.0)"}
+		"facebookexternalhit/1.1", "Mozilla/5.0 (compatible; bingbot/2.0)", "UptimeRobot/2.0", "Scrapy/2.11 (+https://scrapy.org)"}
 	for _, ua := range bots {
 		if !IsBot(ua) {
 			t.Errorf("IsBot(%q) = false", ua)
@@ -84,7 +84,11 @@ func TestIsBot(t *testing.T) {
 	}
 	people := []string{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
-		"Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"}
+		"Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+		// HTTP libraries: native and third-party apps on the documented API
+		// count under the same token, watch-time and network limits.
+		"okhttp/4.12.0", "axios/1.6.8", "Go-http-client/1.1", "curl/8.5.0", "python-requests/2.31",
+		"MyTVApp/2.3 (Android 14; +https://example.com/app) okhttp/4.12.0"}
 	for _, ua := range people {
 		if IsBot(ua) {
 			t.Errorf("IsBot(%q) = true", ua)

@@ -25,12 +25,20 @@ const (
 	ReasonTooEarly     Reason = "too_early"
 	ReasonInvalidToken Reason = "invalid_token"
 	ReasonExcluded     Reason = "excluded"
-	ReasonRateLimited  Reason = "rate_limited"
+	ReasonRateLimited  Reason = "rate_limited" // the viewer's network is over its hourly cap
+	// ReasonVideoRateLimited: the viewer's network is over its hourly cap for this video.
+	ReasonVideoRateLimited Reason = "video_rate_limited"
+	// ReasonCreatorRateLimited: the viewer's network is over its hourly cap for this creator's videos.
+	ReasonCreatorRateLimited Reason = "creator_rate_limited"
+	// ReasonSelfView: the play comes from a network the video's creator was
+	// recently signed in from (signed out, or another account).
+	ReasonSelfView Reason = "self_view"
 )
 
 // Reasons lists every rejection reason (for metrics).
 func Reasons() []Reason {
-	return []Reason{ReasonDuplicate, ReasonTooEarly, ReasonInvalidToken, ReasonExcluded, ReasonRateLimited}
+	return []Reason{ReasonDuplicate, ReasonTooEarly, ReasonInvalidToken, ReasonExcluded, ReasonRateLimited,
+		ReasonVideoRateLimited, ReasonCreatorRateLimited, ReasonSelfView}
 }
 
 // Video is what counting needs to know about a video.
@@ -62,21 +70,30 @@ type Outcome int
 
 // Outcomes of Counter.Count.
 const (
-	OutcomeCounted     Outcome = iota // counted: dedup key set, pending counters incremented
-	OutcomeDuplicate                  // the viewer's view of this video already counted in the window
-	OutcomeRateLimited                // the IP is over its hourly cap; nothing was written
-	OutcomeReplayed                   // this very token already counted; nothing was written
+	OutcomeCounted        Outcome = iota // counted: dedup key set, pending counters incremented
+	OutcomeDuplicate                     // the viewer's view of this video already counted in the window
+	OutcomeRateLimited                   // the network is over its hourly cap; nothing was written
+	OutcomeReplayed                      // this very token already counted; nothing was written
+	OutcomeVideoLimited                  // the network is over its hourly cap for the video; nothing was written
+	OutcomeCreatorLimited                // the network is over its hourly cap for the creator; nothing was written
+	OutcomeSelfView                      // the creator was signed in from the network recently; nothing was written
 )
 
-// Hit is one view to count.
+// Hit is one view to count. The caps count views in the sliding hour
+// before Now (LimitSpan); 0 turns one off. Without a Network no cap and no
+// self-view check applies.
 type Hit struct {
-	VideoID int64
-	Viewer  string // Viewer.Identity()
-	IP      string // "" skips the IP cap
-	TokenID []byte // the token's MAC: a replay of the same token is recognised
-	Now     time.Time
-	Window  time.Duration // dedup window
-	IPCap   int           // counted views per IP per hour; 0 = no cap
+	VideoID    int64
+	CreatorID  int64
+	Viewer     string // Viewer.Identity()
+	Network    string // Network(viewer's IP)
+	TokenID    []byte // the token's MAC: a replay of the same token is recognised
+	Now        time.Time
+	Window     time.Duration // dedup window
+	BatchID    string        // id of the pending set if this view starts one (NewBatchID)
+	NetCap     int           // counted views per network
+	VideoCap   int           // counted views of this video per network
+	CreatorCap int           // counted views of this creator's videos per network
 }
 
 // Delta is a number of views to add to a video's lifetime total.
@@ -110,7 +127,14 @@ func (b Batch) Views() int64 {
 // Pending is what Counter.Pending found.
 type Pending struct {
 	Main    map[int64]int64            // the pending set, per video
+	MainID  string                     // the pending set's batch id ("" for none)
 	Swapped map[string]map[int64]int64 // sets swapped aside, by flush id, per video
+}
+
+// UnflushedSet is one pending or swapped set as Counter.Unflushed reads it.
+type UnflushedSet struct {
+	Batch Batch
+	Since time.Time // when its oldest view was counted (zero if unknown)
 }
 
 // Counter is the fast, atomic side of counting (Redis).
@@ -123,15 +147,30 @@ type Counter interface {
 	// Pending returns, per video, views counted and not yet flushed: in the
 	// pending set and in each set swapped aside and not yet dropped.
 	Pending(ctx context.Context, videoIDs []int64) (Pending, error)
-	// Swap moves the pending set aside under flushID, atomically; false
-	// when nothing is pending.
-	Swap(ctx context.Context, flushID string) (bool, error)
+	// Swap moves the pending set aside, atomically, under the batch id the
+	// set got when its first view was counted (Hit.BatchID), or under
+	// fallbackID when it has none (a set from before batch ids); it returns
+	// the id used, or false when nothing is pending. Because the id is
+	// fixed inside the set, a copy of the set brought back by a Redis
+	// failover or snapshot restore is swapped under the id already
+	// recorded in PostgreSQL and is never applied twice.
+	Swap(ctx context.Context, fallbackID string) (id string, ok bool, err error)
 	// Swapped lists the flush ids of sets swapped aside and not yet dropped.
 	Swapped(ctx context.Context) ([]string, error)
 	// Batch reads the set swapped aside under flushID.
 	Batch(ctx context.Context, flushID string) (Batch, error)
 	// Drop deletes the set swapped aside under flushID.
 	Drop(ctx context.Context, flushID string) error
+	// Mint records that network minted an anonymous id at now, unless it
+	// already minted cap ids in the sliding hour before (then false).
+	Mint(ctx context.Context, network, id string, now time.Time, cap int) (bool, error)
+	// MarkNetwork records for ttl that user id was signed in from network;
+	// Count answers OutcomeSelfView for that user's videos from there.
+	MarkNetwork(ctx context.Context, userID int64, network string, ttl time.Duration) error
+	// Unflushed returns, in one atomic read, the pending set (under flush
+	// id "") and every set swapped aside, with the time the oldest view in
+	// each was counted.
+	Unflushed(ctx context.Context) (map[string]UnflushedSet, error)
 	// OldestPending returns when the oldest view not yet in PostgreSQL was
 	// counted; ok is false when nothing is pending.
 	OldestPending(ctx context.Context) (t time.Time, ok bool, err error)
@@ -148,6 +187,8 @@ type Store interface {
 	// of the flush ids between returns are recorded, i.e. already included
 	// in the totals.
 	Totals(ctx context.Context, videoIDs []int64, between func() []string) (totals map[int64]int64, recorded map[string]bool, err error)
+	// Recorded reports which of the flush ids are recorded as applied.
+	Recorded(ctx context.Context, flushIDs []string) (map[string]bool, error)
 	// TryLockFlush takes the cluster-wide flusher lock if it is free.
 	TryLockFlush(ctx context.Context) (unlock func(), ok bool, err error)
 }
@@ -157,7 +198,21 @@ type Config struct {
 	Secret      []byte        // signs play tokens and viewer ids
 	MinWatch    time.Duration // UCC_VIEW_MIN_WATCH
 	DedupWindow time.Duration // UCC_VIEW_DEDUP_WINDOW
-	IPHourlyCap int           // UCC_VIEW_IP_HOURLY_CAP (0 = off)
+	IPHourlyCap int           // UCC_VIEW_IP_HOURLY_CAP: counted views per network per sliding hour (0 = off)
+	// VideoHourlyCap is UCC_VIEW_NET_VIDEO_HOURLY_CAP: counted views of one
+	// video per network per sliding hour (0 = off).
+	VideoHourlyCap int
+	// CreatorHourlyCap is UCC_VIEW_NET_CREATOR_HOURLY_CAP: counted views of
+	// one creator's videos per network per sliding hour (0 = off).
+	CreatorHourlyCap int
+	// MintHourlyCap is UCC_VIEW_ANON_MINT_HOURLY_CAP: fresh anonymous ids per
+	// network per sliding hour; beyond it the network's shared id (0 = off).
+	MintHourlyCap int
+	// CreatorNetworkTTL is UCC_VIEW_CREATOR_NETWORK_TTL: how long a network
+	// a user was signed in from makes plays of their videos self-views (0 = off).
+	CreatorNetworkTTL time.Duration
+	// FlushEvery is UCC_VIEW_FLUSH_INTERVAL, for messages that say how long to wait.
+	FlushEvery time.Duration
 }
 
 // ErrCounterDown is returned when reports cannot be counted because Redis is
@@ -175,6 +230,7 @@ type Service struct {
 	metrics *Metrics
 	now     func() time.Time
 	cache   videoCache
+	notes   networkNotes
 }
 
 // videoCacheTTL is how long a looked-up video is reused for play and
@@ -280,6 +336,9 @@ func (s *Service) Play(ctx context.Context, publicID string, viewer Viewer) (Gra
 		return Grant{}, err
 	}
 	id := viewer.Identity()
+	if viewer.UserID != 0 {
+		s.SignedIn(ctx, viewer.UserID, viewer.IP)
+	}
 	if id == "" {
 		return Grant{}, errs.Invalid("no_viewer", "a viewer id is required (the ucc_vid cookie or the X-UCC-Viewer header)")
 	}
@@ -316,8 +375,9 @@ func (s *Service) Report(ctx context.Context, publicID string, viewer Viewer, to
 	if (viewer.UserID != 0 && viewer.UserID == v.CreatorID) || !v.Countable() {
 		return s.reject(ReasonExcluded), nil
 	}
-	out, err := s.counter.Count(ctx, Hit{VideoID: v.ID, Viewer: id, IP: viewer.IP, TokenID: mac, Now: now,
-		Window: s.cfg.DedupWindow, IPCap: s.cfg.IPHourlyCap})
+	out, err := s.counter.Count(ctx, Hit{VideoID: v.ID, CreatorID: v.CreatorID, Viewer: id, Network: Network(viewer.IP),
+		TokenID: mac, Now: now, Window: s.cfg.DedupWindow, BatchID: NewBatchID(now),
+		NetCap: s.cfg.IPHourlyCap, VideoCap: s.cfg.VideoHourlyCap, CreatorCap: s.cfg.CreatorHourlyCap})
 	if err != nil {
 		s.metrics.redisErrors.Inc()
 		return Result{}, fmt.Errorf("%w: %w", ErrCounterDown, err)
@@ -327,6 +387,12 @@ func (s *Service) Report(ctx context.Context, publicID string, viewer Viewer, to
 		return s.reject(ReasonDuplicate), nil
 	case OutcomeRateLimited:
 		return s.reject(ReasonRateLimited), nil
+	case OutcomeVideoLimited:
+		return s.reject(ReasonVideoRateLimited), nil
+	case OutcomeCreatorLimited:
+		return s.reject(ReasonCreatorRateLimited), nil
+	case OutcomeSelfView:
+		return s.reject(ReasonSelfView), nil
 	case OutcomeReplayed:
 		return Result{Counted: true}, nil // the answer a lost first reply would have given
 	}
@@ -356,9 +422,12 @@ func (s *Service) Displayed(ctx context.Context, videoIDs []int64) (map[int64]in
 		if perr != nil {
 			return nil
 		}
-		ids := make([]string, 0, len(pending.Swapped))
+		ids := make([]string, 0, len(pending.Swapped)+1)
 		for id := range pending.Swapped {
 			ids = append(ids, id)
+		}
+		if pending.MainID != "" {
+			ids = append(ids, pending.MainID)
 		}
 		return ids
 	})
@@ -376,7 +445,9 @@ func (s *Service) Displayed(ctx context.Context, videoIDs []int64) (map[int64]in
 			}
 		}
 	}
-	add(pending.Main)
+	if !recorded[pending.MainID] { // a restored copy of an applied set is not shown twice
+		add(pending.Main)
+	}
 	for fid, m := range pending.Swapped {
 		if !recorded[fid] {
 			add(m)
@@ -396,4 +467,60 @@ func (s *Service) DisplayedByPublicID(ctx context.Context, publicID string, view
 		return 0, err
 	}
 	return m[v.ID], nil
+}
+
+// PendingBetween returns how many counted views dated in [from, before)
+// (UTC days) are still in Redis and not yet in PostgreSQL, and when the
+// oldest of those sets was counted: the pending set and every swapped set
+// whose flush id is not recorded yet (a set a crashed flusher applied but
+// did not drop is already in PostgreSQL). It implements
+// revenue.PendingViews: a period may not close while this is not zero.
+func (s *Service) PendingBetween(ctx context.Context, from, before time.Time) (int64, time.Time, error) {
+	sets, err := s.counter.Unflushed(ctx)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	ids := make([]string, 0, len(sets))
+	for id := range sets {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	recorded := map[string]bool{}
+	if len(ids) > 0 {
+		if recorded, err = s.store.Recorded(ctx, ids); err != nil {
+			return 0, time.Time{}, err
+		}
+	}
+	var n int64
+	var oldest time.Time
+	for id, set := range sets {
+		if id != "" && recorded[id] {
+			continue
+		}
+		var in int64
+		for _, d := range set.Batch.Daily {
+			if !d.Day.Before(from) && d.Day.Before(before) {
+				in += d.Views
+			}
+		}
+		if in > 0 {
+			n += in
+			if !set.Since.IsZero() && (oldest.IsZero() || set.Since.Before(oldest)) {
+				oldest = set.Since
+			}
+		}
+	}
+	if n > 0 && oldest.IsZero() {
+		oldest = s.now()
+	}
+	return n, oldest, nil
+}
+
+// FlushEvery is how often the flusher runs (Config.FlushEvery, 5 s by default).
+func (s *Service) FlushEvery() time.Duration {
+	if s.cfg.FlushEvery <= 0 {
+		return 5 * time.Second
+	}
+	return s.cfg.FlushEvery
 }

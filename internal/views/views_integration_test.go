@@ -42,6 +42,7 @@ type env struct {
 	db      *postgres.DB
 	url     string
 	rdb     *goredis.Client
+	prefix  string
 	counter *uccredis.ViewCounter
 	store   *postgres.Views
 	svc     *views.Service
@@ -60,7 +61,7 @@ func newEnv(t *testing.T, ipCap int) *env {
 	}
 	t.Cleanup(db.Close)
 	rdb, prefix := redistest.Client(t)
-	e := &env{db: db, url: url, rdb: rdb, clock: &clock{t: time.Date(2025, 3, 1, 23, 0, 0, 0, time.UTC)}}
+	e := &env{db: db, url: url, rdb: rdb, prefix: prefix, clock: &clock{t: time.Date(2025, 3, 1, 23, 0, 0, 0, time.UTC)}}
 	e.counter = uccredis.NewViewCounter(rdb, prefix, time.Second)
 	e.store = postgres.NewViews(db)
 	cfg := views.Config{Secret: []byte("0123456789abcdef0123456789abcdef"), MinWatch: 30 * time.Second,
@@ -214,7 +215,7 @@ func TestReportRules(t *testing.T) {
 	self := views.Viewer{UserID: e.creator, IP: "10.0.0.7", UserAgent: browserUA}
 	want(t, e.watch(t, pub, self, wait), false, views.ReasonExcluded)
 	bot := anon("10.0.0.8")
-	for _, ua := range []string{"curl/8.5.0", "", "Mozilla/5.0 (compatible; Googlebot/2.1)"} {
+	for _, ua := range []string{"HeadlessChrome/120.0", "", "Mozilla/5.0 (compatible; Googlebot/2.1)"} {
 		bot.UserAgent = ua
 		want(t, e.watch(t, pub, bot, wait), false, views.ReasonExcluded)
 	}
@@ -346,7 +347,7 @@ func TestFlushCrashRecovery(t *testing.T) {
 			e.watch(t, pub, anon("10.2.0.1"), 31*time.Second)
 		}
 		// A flusher swapped the set and died before applying it.
-		if ok, err := e.counter.Swap(ctx, "crashed-1"); err != nil || !ok {
+		if _, ok, err := e.counter.Swap(ctx, "crashed-1"); err != nil || !ok {
 			t.Fatalf("swap = %v, %v", ok, err)
 		}
 		e.watch(t, pub, anon("10.2.0.1"), 31*time.Second) // a new pending set
@@ -374,21 +375,22 @@ func TestFlushCrashRecovery(t *testing.T) {
 			e.watch(t, pub, anon("10.2.0.1"), 31*time.Second)
 		}
 		// A flusher swapped, applied and died before dropping the set.
-		if ok, err := e.counter.Swap(ctx, "crashed-2"); err != nil || !ok {
+		fid, ok, err := e.counter.Swap(ctx, "crashed-2")
+		if err != nil || !ok {
 			t.Fatalf("swap = %v, %v", ok, err)
 		}
-		b, err := e.counter.Batch(ctx, "crashed-2")
+		b, err := e.counter.Batch(ctx, fid)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := e.store.Apply(ctx, "crashed-2", b); err != nil || !ok {
+		if ok, err := e.store.Apply(ctx, fid, b); err != nil || !ok {
 			t.Fatalf("apply = %v, %v", ok, err)
 		}
 		// The set is both in PostgreSQL and in Redis: shown once.
 		if got := e.displayed(t, id); got != 3 {
 			t.Fatalf("displayed with an applied, undropped set = %d, want 3", got)
 		}
-		if ok, err := e.store.Apply(ctx, "crashed-2", b); err != nil || ok {
+		if ok, err := e.store.Apply(ctx, fid, b); err != nil || ok {
 			t.Fatalf("second apply = %v, %v; want a no-op", ok, err)
 		}
 		st := e.flush(t)
@@ -403,6 +405,87 @@ func TestFlushCrashRecovery(t *testing.T) {
 		}
 		if got := e.displayed(t, id); got != 3 {
 			t.Fatalf("displayed = %d, want 3", got)
+		}
+	})
+}
+
+// TestFlushAfterRedisRestore: a Redis failover to a lagging replica, or a
+// restore of an RDB/AOF snapshot, brings back view sets the flusher has
+// already applied. Each key is snapshotted here with DUMP and put back with
+// RESTORE on real Redis, as a restore would. On main a pending set restored
+// from before its swap was swapped again under a new flush id and applied a
+// second time (6 views became 12); the batch id the set carries from its
+// first view makes the second apply a no-op.
+func TestFlushAfterRedisRestore(t *testing.T) {
+	ctx := context.Background()
+	key := func(e *env, parts ...string) string { return uccredis.Keys{Prefix: e.prefix}.Key("views", parts...) }
+	snapshot := func(t *testing.T, e *env, keys ...string) map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for _, k := range keys {
+			d, err := e.rdb.Dump(ctx, k).Result()
+			if err != nil {
+				t.Fatalf("dump %s: %v", k, err)
+			}
+			out[k] = d
+		}
+		return out
+	}
+	restore := func(t *testing.T, e *env, snap map[string]string) {
+		t.Helper()
+		for k, d := range snap {
+			if err := e.rdb.RestoreReplace(ctx, k, 0, d).Err(); err != nil {
+				t.Fatalf("restore %s: %v", k, err)
+			}
+		}
+	}
+	t.Run("snapshot before the swap", func(t *testing.T) {
+		e := newEnv(t, 0)
+		pub, id := e.video(t, "public", "ready", 600)
+		for range 6 {
+			want(t, e.watch(t, pub, anon("10.3.0.1"), 31*time.Second), true, "")
+		}
+		snap := snapshot(t, e, key(e, "pending"))
+		if st := e.flush(t); st.Views != 6 {
+			t.Fatalf("flush = %+v", st)
+		}
+		restore(t, e, snap) // the pending set is back, as it was before the flush
+		if got := e.displayed(t, id); got != 6 {
+			t.Fatalf("displayed after the restore = %d, want 6", got)
+		}
+		if st := e.flush(t); st.Views != 0 || st.Sets != 0 {
+			t.Fatalf("flush after the restore applied again: %+v", st)
+		}
+		if total, daily := e.pgViews(t, id); total != 6 || daily != 6 {
+			t.Fatalf("total %d daily %d, want 6", total, daily)
+		}
+		// Counting goes on in a new set.
+		want(t, e.watch(t, pub, anon("10.3.0.2"), 31*time.Second), true, "")
+		e.flush(t)
+		if total, _ := e.pgViews(t, id); total != 7 {
+			t.Fatalf("total %d, want 7", total)
+		}
+	})
+	t.Run("snapshot after the swap", func(t *testing.T) {
+		e := newEnv(t, 0)
+		pub, id := e.video(t, "public", "ready", 600)
+		for range 4 {
+			want(t, e.watch(t, pub, anon("10.3.0.3"), 31*time.Second), true, "")
+		}
+		fid, ok, err := e.counter.Swap(ctx, "unused")
+		if err != nil || !ok {
+			t.Fatalf("swap: %v %v", ok, err)
+		}
+		snap := snapshot(t, e, key(e, "flush", fid), key(e, "flushing"))
+		if st := e.flush(t); st.Views != 4 {
+			t.Fatalf("flush = %+v", st)
+		}
+		restore(t, e, snap)
+		if st := e.flush(t); st.Views != 0 || st.Sets != 0 {
+			t.Fatalf("flush after the restore applied again: %+v", st)
+		}
+		if total, daily := e.pgViews(t, id); total != 4 || daily != 4 {
+			t.Fatalf("total %d daily %d, want 4", total, daily)
 		}
 	})
 }

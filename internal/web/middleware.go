@@ -100,6 +100,7 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			}
 			c.Set(ctxUser, &u)
 			c.Set(ctxAuthVia, "token")
+			s.noteSignedIn(c, u.ID)
 			c.Next()
 			return
 		}
@@ -110,6 +111,7 @@ func (s *Server) authenticate() gin.HandlerFunc {
 				c.Set(ctxUser, &u)
 				c.Set(ctxAuthVia, "session")
 				c.Set(ctxSession, tok)
+				s.noteSignedIn(c, u.ID)
 			case errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrUnauthorized):
 				s.clearSessionCookie(c)
 			default:
@@ -119,6 +121,16 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			}
 		}
 		c.Next()
+	}
+}
+
+// noteSignedIn tells view counting which network a signed-in user is on, so
+// that their own plays from there while signed out, or on a second account,
+// are not counted (views.Service.SignedIn: one Redis write per user and
+// network every few minutes at most).
+func (s *Server) noteSignedIn(c *gin.Context, userID int64) {
+	if s.deps.Views != nil {
+		s.deps.Views.SignedIn(c, userID, c.ClientIP())
 	}
 }
 

@@ -152,6 +152,8 @@ func auditActionKey(s string) string {
 		return "audit.mark_paid"
 	case "adjust":
 		return "audit.adjust"
+	case "late_views":
+		return "audit.late_views"
 	}
 	return ""
 }

@@ -233,4 +233,9 @@ func TestRevenueAPIFlowAndPages(t *testing.T) {
 	if !strings.Contains(string(r.Body), `href="/finance/periods/2026-09"`) {
 		t.Fatal("finance page lacks the period list")
 	}
+	// Finance staff approve creators' payouts; the navigation does not
+	// invite them to become one.
+	if strings.Contains(string(r.Body), `href="/channels/new"`) {
+		t.Fatal("the finance page's navigation offers finance staff to open a channel")
+	}
 }

@@ -101,6 +101,7 @@ type rigSettings struct {
 	readyChecks []ReadyCheck
 	patchSignal bool
 	logs        io.Writer
+	views       []func(*views.Config)
 }
 
 // rigOption changes one thing of the rig.
@@ -108,6 +109,12 @@ type rigOption func(*rigSettings)
 
 // withClock makes now the clock of every service and of the pages.
 func withClock(now func() time.Time) rigOption { return func(s *rigSettings) { s.base = now } }
+
+// withViews changes the view counting rules (the rig's default: minimum
+// watch 0, a one-hour dedup window, no per-network limits).
+func withViews(f func(*views.Config)) rigOption {
+	return func(s *rigSettings) { s.views = append(s.views, f) }
+}
 
 // withS3 keeps objects in a fresh MinIO bucket instead of the fs driver.
 func withS3() rigOption { return func(s *rigSettings) { s.s3 = true } }
@@ -213,7 +220,11 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	viewStore := postgres.NewViews(ts.db)
 	counter := uccredis.NewViewCounter(ts.rdb, ts.prefix, 500*time.Millisecond)
 	metrics := views.NewMetrics(registry)
-	vw := views.NewService(views.Config{Secret: []byte(testSecret), DedupWindow: time.Hour}, viewStore, counter, viewStore, metrics, now)
+	vcfg := views.Config{Secret: []byte(testSecret), DedupWindow: time.Hour}
+	for _, f := range set.views {
+		f(&vcfg)
+	}
+	vw := views.NewService(vcfg, viewStore, counter, viewStore, metrics, now)
 	ts.flusher = views.NewFlusher(counter, viewStore, metrics, log, time.Second, now)
 
 	ts.videoCfg = videos.Config{Store: postgres.NewVideos(ts.db), Objects: ts.objs, Views: vw, Log: log, Now: now,
@@ -275,7 +286,7 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	}
 	ts.deps = Deps{
 		Log: log, Now: now, Accounts: acc, Videos: vids, Community: comm, Uploads: ups, Views: vw,
-		Revenue:  revenue.NewService(postgres.NewRevenue(ts.db), now),
+		Revenue:  revenue.NewService(postgres.NewRevenue(ts.db), now).CheckPending(vw),
 		Registry: registry, ReadyChecks: checks, Templates: templates.FS, Static: static.FS,
 		Requests: uccredis.NewRequestLimiter(ts.rdb, ts.prefix, "web", now),
 	}

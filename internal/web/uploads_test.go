@@ -11,9 +11,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -576,4 +578,63 @@ func TestUploadPage(t *testing.T) {
 	}
 	wantStatus(t, env.do("GET", "/static/js/upload.js", nil), http.StatusOK)
 	wantStatus(t, env.do("GET", "/static/css/upload.css", nil), http.StatusOK)
+}
+
+// storageGoneAfterPut is object storage that goes away once an upload is
+// stored: from the first presigned read on, ffprobe gets a URL nobody
+// answers and reads fail as they do against a stopped server.
+type storageGoneAfterPut struct {
+	objects.Store
+	dead string // a closed loopback port
+	gone atomic.Bool
+}
+
+func (s *storageGoneAfterPut) PresignGet(ctx context.Context, key string, expiry time.Duration) (string, error) {
+	s.gone.Store(true)
+	return "http://" + s.dead + "/bucket/" + key, nil
+}
+
+func (s *storageGoneAfterPut) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, objects.Info, error) {
+	if !s.gone.Load() {
+		return s.Store.Get(ctx, key, off, n)
+	}
+	resp, err := http.Get("http://" + s.dead + "/bucket/" + key) // the error a stopped server gives
+	if err == nil {
+		resp.Body.Close()
+		err = fmt.Errorf("%s answered %s", s.dead, resp.Status)
+	}
+	return nil, objects.Info{}, fmt.Errorf("s3 store: get %q: %w", key, err)
+}
+
+// TestUploadStorageGoneWhileProbing: storage going away after a simple
+// upload is stored, while ffprobe reads it back, is an outage the creator
+// retries (503), never a verdict on the file (it answered 415 not_a_video,
+// found by TestDependencyFaults).
+func TestUploadStorageGoneWhileProbing(t *testing.T) {
+	clip := gen(t, t.TempDir(), "clip.mp4", cat(lavfiVideo("320x240", 1), []string{"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"})...)
+	data, err := os.ReadFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	var gone *storageGoneAfterPut
+	env := newTestServer(t, withS3(), withVideos(func(c *videos.Config) {
+		gone = &storageGoneAfterPut{Store: c.Objects, dead: dead}
+		c.Objects = gone
+	}))
+	tok, _ := env.creator("blink")
+	r := env.upload(tok, map[string]string{"title": "Storage blinked"}, data, "clip.mp4")
+	if !gone.gone.Load() {
+		t.Fatal("the upload never read the stored file back through storage; the test does not test anything")
+	}
+	wantError(t, r, http.StatusServiceUnavailable, "unavailable")
+	var n int
+	if err := env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM videos`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("videos after a refused upload: %d (%v), want none", n, err)
+	}
 }

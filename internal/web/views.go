@@ -37,11 +37,19 @@ func (s *Server) viewer(c *gin.Context, mint bool) views.Viewer {
 		}
 	}
 	if v.AnonID == "" && mint {
-		signed := signer.NewAnonymousID()
-		v.AnonID = signer.VerifyAnonymousID(signed)
-		http.SetCookie(c.Writer, &http.Cookie{Name: viewerCookie, Value: signed, Path: "/", MaxAge: 2 * 365 * 24 * 3600,
+		// Minting is limited per network (views.Service.MintAnonymous): a
+		// client over the allowance gets the network's shared id, kept for
+		// an hour only so that a real viewer behind that network gets an
+		// own id again later.
+		m := s.deps.Views.MintAnonymous(c, v.IP, v.UserAgent)
+		v.AnonID = signer.VerifyAnonymousID(m.ID)
+		age := 2 * 365 * 24 * 3600
+		if m.Shared {
+			age = 3600
+		}
+		http.SetCookie(c.Writer, &http.Cookie{Name: viewerCookie, Value: m.ID, Path: "/", MaxAge: age,
 			HttpOnly: true, Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode})
-		c.Header(viewerHeader, signed)
+		c.Header(viewerHeader, m.ID)
 	}
 	return v
 }

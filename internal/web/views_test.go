@@ -83,8 +83,8 @@ func TestViewAPI(t *testing.T) {
 	if string(r.Body) != `{"counted":false,"reason":"duplicate"}` {
 		t.Fatalf("duplicate: %s", r.Body)
 	}
-	// A bot.
-	r = ts.do("POST", "/api/v1/videos/"+pub+"/views", tok, "X-UCC-Viewer", vid, "User-Agent", "curl/8.5.0")
+	// A self-declared bot.
+	r = ts.do("POST", "/api/v1/videos/"+pub+"/views", tok, "X-UCC-Viewer", vid, "User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1)")
 	if string(r.Body) != `{"counted":false,"reason":"excluded"}` {
 		t.Fatalf("bot: %s", r.Body)
 	}

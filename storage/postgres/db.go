@@ -69,12 +69,14 @@ func (db *DB) OwnsTables(ctx context.Context) (bool, error) {
 	return owns, err
 }
 
-// InTx runs fn in a transaction, committing when it returns nil.
+// InTx runs fn in a transaction, committing when it returns nil. Failing
+// to begin or to commit (the connection cut under it) comes back mapped like
+// any query's error, so a lost database is "unavailable", never a bare
+// driver error; fn's own errors keep their kinds.
 func (db *DB) InTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.Pool, fn)
+	return mapErr(pgx.BeginFunc(ctx, db.Pool, fn))
 }
 
-// mapErr turns driver errors into the domain's error kinds.
 // collect scans every row of a query (rows and err as Query returns them)
 // with scan, mapping driver errors.
 func collect[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]T, error) {
@@ -93,6 +95,7 @@ func collect[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]
 	return out, mapErr(rows.Err())
 }
 
+// mapErr turns driver errors into the domain's error kinds.
 func mapErr(err error) error {
 	if err == nil {
 		return nil
@@ -113,6 +116,8 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w: %s", errs.ErrNotFound, pg.ConstraintName)
 		case "23514", "22001", "22P02", "22021": // check violation, string too long, invalid text, invalid byte sequence (NUL)
 			return fmt.Errorf("%w: %s", errs.ErrInvalid, pg.Message)
+		case "57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going or not there yet
+			return fmt.Errorf("%w: database: %w", errs.ErrUnavailable, err)
 		}
 	}
 	return err

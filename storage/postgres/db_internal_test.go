@@ -23,12 +23,13 @@ func TestMapErrConnectionLost(t *testing.T) {
 		pgconn.ErrConnClosed,
 		&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET},
 		fmt.Errorf("write: %w", syscall.EPIPE),
+		&pgconn.PgError{Code: "57P01"}, // terminating connection due to administrator command
 	} {
 		if got := mapErr(err); !errors.Is(got, errs.ErrUnavailable) {
 			t.Errorf("mapErr(%v) = %v, want ErrUnavailable", err, got)
 		}
 	}
-	for _, err := range []error{pgx.ErrNoRows, &pgconn.PgError{Code: "23505"}, errors.New("something else")} {
+	for _, err := range []error{pgx.ErrNoRows, &pgconn.PgError{Code: "23505"}, &pgconn.PgError{Code: "57014"}, errors.New("something else")} {
 		if got := mapErr(err); errors.Is(got, errs.ErrUnavailable) {
 			t.Errorf("mapErr(%v) = %v, want not ErrUnavailable", err, got)
 		}

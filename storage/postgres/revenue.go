@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -168,6 +171,43 @@ const inputsSQL = `
 	WHERE coalesce(v.period_views, 0) > 0 OR coalesce(c.carried, 0) <> 0
 	ORDER BY 1`
 
+// fingerprintSQL sums over the daily view buckets the calculation of a
+// period ending $1 reads (every day before the end: period views and
+// lifetime views): the number of rows, their views, and a 64-bit hash of
+// each (video, day, views) row added up, so that it is set-based and does
+// not depend on row order. Buckets only grow, so equal sums before and
+// after a read mean the read saw a stable set.
+const fingerprintSQL = `SELECT count(*), coalesce(sum(views), 0)::bigint,
+	coalesce(sum(hashtextextended(video_id::text || '|' || day::text || '|' || views::text, 0)::numeric), 0)::text
+	FROM video_views_daily WHERE day < $1`
+
+// bucketPrint is the fingerprint of the buckets a calculation read.
+type bucketPrint struct {
+	Rows, Views int64
+	Hash        string
+}
+
+// String is the fingerprint as stored: sha256 over the three sums, hex.
+func (b bucketPrint) String() string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("ucc-buckets\x00%d\x00%d\x00%s", b.Rows, b.Views, b.Hash)))
+	return hex.EncodeToString(h[:])
+}
+
+func bucketFingerprint(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, end time.Time) (bucketPrint, error) {
+	var b bucketPrint
+	err := q.QueryRow(ctx, fingerprintSQL, end).Scan(&b.Rows, &b.Views, &b.Hash)
+	return b, mapErr(err)
+}
+
+// errBucketsMoving: views were flushed into the period's buckets while it
+// was being calculated.
+func errBucketsMoving(key string) error {
+	return errs.New(errs.ErrConflict, "buckets_changed_during_calculation",
+		"views dated in or before %s were written to PostgreSQL while it was being calculated; calculate it again", errs.P("Period", key))
+}
+
 // Calculate computes and stores a period's draft in one transaction.
 func (s *Revenue) Calculate(ctx context.Context, key string, at time.Time, compute func(revenue.Period, []revenue.CreatorInput) (revenue.Allocation, error), audit *revenue.AuditEntry) (revenue.Period, error) {
 	var out revenue.Period
@@ -178,6 +218,10 @@ func (s *Revenue) Calculate(ctx context.Context, key string, at time.Time, compu
 		}
 		if p.Frozen() {
 			return errs.New(errs.ErrConflict, "period_approved", "period %s is approved and can no longer change; record a late correction as an adjustment", errs.P("Period", key))
+		}
+		before, err := bucketFingerprint(ctx, tx, p.EndsOn)
+		if err != nil {
+			return err
 		}
 		rows, err := tx.Query(ctx, inputsSQL, p.StartsOn, p.Currency, p.EndsOn)
 		if err != nil {
@@ -191,10 +235,22 @@ func (s *Revenue) Calculate(ctx context.Context, key string, at time.Time, compu
 		if err != nil {
 			return mapErr(err)
 		}
+		after, err := bucketFingerprint(ctx, tx, p.EndsOn)
+		if err != nil {
+			return err
+		}
+		if after != before {
+			return errBucketsMoving(key)
+		}
 		a, err := compute(p, in)
 		if err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `INSERT INTO revenue_inputs (period_id, stage, fingerprint, bucket_rows, bucket_views, calculated_at)
+			VALUES ($1, 'calculate', $2, $3, $4, $5)`, p.ID, before.String(), before.Rows, before.Views, at); err != nil {
+			return revErr(err)
+		}
+		audit.Detail += fmt.Sprintf(", inputs %d bucket rows, %d views, fingerprint %.12s", before.Rows, before.Views, before.String())
 		// The draft is replaced wholesale; drafts are not in the ledger.
 		if _, err := tx.Exec(ctx, `DELETE FROM revenue_payouts WHERE period_id = $1`, p.ID); err != nil {
 			return revErr(err)

@@ -38,6 +38,33 @@ func (s *Revenue) Approve(ctx context.Context, key string, at time.Time, by reve
 			WHERE coalesce(c.carried, 0) <> coalesce(d.carried_in_minor, 0)`, p.StartsOn, p.Currency, p.ID).Scan(&stale); err != nil {
 			return mapErr(err)
 		}
+		// The buckets the draft was calculated from must still be the
+		// buckets: views flushed late into the period since then mean
+		// recalculating. The flusher takes the same lock, shared, around
+		// each apply, so a flush either lands before this check (and is
+		// seen) or after the approval commits (and is recorded as late).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(periodCloseLockKey)); err != nil {
+			return mapErr(err)
+		}
+		var want string
+		if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT fingerprint FROM revenue_inputs WHERE period_id = $1 AND stage = 'calculate' ORDER BY id DESC LIMIT 1), '')`,
+			p.ID).Scan(&want); err != nil {
+			return mapErr(err)
+		}
+		now, err := bucketFingerprint(ctx, tx, p.EndsOn)
+		if err != nil {
+			return err
+		}
+		if now.String() != want {
+			return errs.New(errs.ErrConflict, "inputs_changed",
+				"the view buckets %s was calculated from have changed since (views flushed late, e.g. after a stopped worker or a PostgreSQL outage); calculate it again, then approve",
+				errs.P("Period", key))
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO revenue_inputs (period_id, stage, late_views_seen, fingerprint, bucket_rows, bucket_views, calculated_at)
+			VALUES ($1, 'approve', (SELECT coalesce(max(id), 0) FROM revenue_late_views), $2, $3, $4, $5)`,
+			p.ID, want, now.Rows, now.Views, at); err != nil {
+			return revErr(err)
+		}
 		if stale > 0 {
 			return errs.New(errs.ErrConflict, "stale_draft", "balances carried into %s changed since it was calculated (%d creators); calculate it again, then approve", errs.P("Period", key), errs.P("Creators", stale))
 		}
@@ -69,6 +96,50 @@ func (s *Revenue) Approve(ctx context.Context, key string, at time.Time, by reve
 		return insertAudit(ctx, tx, audit)
 	})
 	return out, err
+}
+
+// BucketViews returns, per creator, the views the daily buckets now hold
+// for the approved period key (in the period, and lifetime up to its end)
+// less the late views recorded after its approval, i.e. what its frozen
+// lines must show. ok is false when the period has no approval record
+// (approved before inputs were recorded).
+func (s *Revenue) BucketViews(ctx context.Context, key string) (map[int64]revenue.BucketViews, bool, error) {
+	p, err := s.Period(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	var seen int64
+	err = s.db.Pool.QueryRow(ctx, `SELECT late_views_seen FROM revenue_inputs WHERE period_id = $1 AND stage = 'approve'
+		ORDER BY id DESC LIMIT 1`, p.ID).Scan(&seen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, mapErr(err)
+	}
+	rows, err := s.db.Pool.Query(ctx, `
+		WITH b AS (
+			SELECT creator_id, day, views FROM video_views_daily WHERE day < $2
+			UNION ALL
+			SELECT creator_id, day, -views FROM revenue_late_views WHERE day < $2 AND id > $3
+		)
+		SELECT creator_id, coalesce(sum(views) FILTER (WHERE day >= $1), 0)::bigint, sum(views)::bigint
+		FROM b GROUP BY creator_id`, p.StartsOn, p.EndsOn, seen)
+	if err != nil {
+		return nil, false, mapErr(err)
+	}
+	out := map[int64]revenue.BucketViews{}
+	for rows.Next() {
+		var id int64
+		var b revenue.BucketViews
+		if err := rows.Scan(&id, &b.PeriodViews, &b.LifetimeViews); err != nil {
+			rows.Close()
+			return nil, false, mapErr(err)
+		}
+		out[id] = b
+	}
+	rows.Close()
+	return out, true, mapErr(rows.Err())
 }
 
 // MarkPaid records payments: per paid line Dr creator_payable:<c>, Cr cash.

@@ -29,7 +29,8 @@ func TestRuntimeRoleCannotTamperWithTheLedger(t *testing.T) {
 		}
 		return ""
 	}
-	money := []string{"ledger_transactions", "ledger_entries", "revenue_periods", "revenue_payouts", "revenue_adjustments", "revenue_audit"}
+	money := []string{"ledger_transactions", "ledger_entries", "revenue_periods", "revenue_payouts", "revenue_adjustments",
+		"revenue_audit", "revenue_inputs", "revenue_late_views"}
 	for _, table := range money {
 		for _, sql := range []string{"TRUNCATE " + table + " CASCADE", "ALTER TABLE " + table + " DISABLE TRIGGER ALL",
 			"ALTER TABLE " + table + " DISABLE TRIGGER USER", "DROP TABLE " + table + " CASCADE"} {

@@ -24,6 +24,11 @@ var (
 // flushLockKey is the advisory lock id of the view flusher ("ucc" + 4).
 const flushLockKey = 0x75636304
 
+// periodCloseLockKey is the transaction advisory lock between applying a
+// flush (shared) and approving a revenue period (exclusive): a flush lands
+// wholly before an approval's input check or wholly after it commits.
+const periodCloseLockKey = 0x75636305
+
 // flushRetention is how long applied flush ids are remembered. A swapped
 // set is finished within one flush interval of a flusher running, so a
 // month is far beyond any set that could still be waiting.
@@ -113,6 +118,9 @@ func (s *Views) Apply(ctx context.Context, flushID string, b views.Batch) (bool,
 		if tag.RowsAffected() == 0 {
 			return nil // already applied
 		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, int64(periodCloseLockKey)); err != nil {
+			return fmt.Errorf("period close lock: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `UPDATE videos v SET views = v.views + d.n
 			FROM unnest($1::bigint[], $2::bigint[]) AS d(id, n)
 			WHERE v.id = d.id`, ids, ns); err != nil {
@@ -126,6 +134,9 @@ func (s *Views) Apply(ctx context.Context, flushID string, b views.Batch) (bool,
 			dids, days, dns); err != nil {
 			return fmt.Errorf("add daily buckets: %w", err)
 		}
+		if err := recordLateViews(ctx, tx, flushID, dids, days, dns); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM view_flushes WHERE applied_at < now() - $1::interval`, flushRetention); err != nil {
 			return fmt.Errorf("prune flush ids: %w", err)
 		}
@@ -136,6 +147,54 @@ func (s *Views) Apply(ctx context.Context, flushID string, b views.Batch) (bool,
 		return false, mapErr(err)
 	}
 	return applied, nil
+}
+
+// recordLateViews writes the batch's views dated before the end of the last
+// approved revenue period to revenue_late_views, and one audit entry on
+// each approved period they are dated in: they arrived after the period's
+// payouts were frozen, so they are shown and reconciled, never folded in.
+func recordLateViews(ctx context.Context, tx pgx.Tx, flushID string, ids []int64, days []time.Time, ns []int64) error {
+	tag, err := tx.Exec(ctx, `INSERT INTO revenue_late_views (video_id, creator_id, day, views, flush_id)
+		SELECT d.id, v.creator_id, d.day, d.n, $4
+		FROM unnest($1::bigint[], $2::date[], $3::bigint[]) AS d(id, day, n)
+		JOIN videos v ON v.id = d.id
+		WHERE d.n > 0 AND d.day < (SELECT max(ends_on) FROM revenue_periods WHERE status IN ('approved', 'paid'))`,
+		ids, days, ns, flushID)
+	if err != nil {
+		return fmt.Errorf("record late views: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO revenue_audit (period_id, actor_id, actor, action, detail, at)
+		SELECT p.id, NULL, 'view flusher', 'late_views',
+			format('%s views of %s creators dated in this approved period arrived after its approval (flush %s); they are not in the payouts: record an adjustment if they are to be paid', sum(l.views), count(DISTINCT l.creator_id), $1::text),
+			now()
+		FROM revenue_late_views l
+		JOIN revenue_periods p ON l.day >= p.starts_on AND l.day < p.ends_on AND p.status IN ('approved', 'paid')
+		WHERE l.flush_id = $1
+		GROUP BY p.id`, flushID); err != nil {
+		return fmt.Errorf("audit late views: %w", err)
+	}
+	return nil
+}
+
+// Recorded implements views.Store.
+func (s *Views) Recorded(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	rows, err := s.db.Pool.Query(ctx, `SELECT flush_id FROM view_flushes WHERE flush_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f string
+		if err := rows.Scan(&f); err != nil {
+			return nil, mapErr(err)
+		}
+		out[f] = true
+	}
+	return out, mapErr(rows.Err())
 }
 
 // FlushApplied reports whether flushID is recorded as applied.
