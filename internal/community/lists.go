@@ -27,9 +27,11 @@ import (
 // head go to the database, at most Config.HeavyQueries at a time.
 //
 // A hit takes no lock: the entries are an immutable map behind an atomic
-// pointer, replaced as a whole by the rare writer. A miss or an expired
-// entry is loaded once however many requests want it (single-flight per
-// key), and a load of one key never holds up requests for another.
+// pointer, replaced as a whole by the rare writer. A miss is loaded once
+// however many requests want it (single-flight per key), and a load of one
+// key never holds up requests for another. An expired entry is still
+// served (up to trendingStale TTLs) while one refresh runs behind it, so
+// only a cold cache makes a request wait for the ranking.
 type trendingCache struct {
 	entries atomic.Pointer[map[time.Time]*trendingEntry]
 	mu      sync.Mutex // serialises writers of entries; never held during a load
@@ -50,14 +52,19 @@ const (
 	trendingKeys = 2
 )
 
-// get returns the live entry for since, or nil.
-func (c *trendingCache) get(since, now time.Time, ttl time.Duration) *trendingEntry {
+// trendingStale is how many TTLs an expired entry may still be served
+// while its refresh runs (or keeps failing).
+const trendingStale = 10
+
+// get returns the entry for since when it is younger than ttl (fresh), or
+// younger than trendingStale TTLs (stale: serve it and refresh), or nil.
+func (c *trendingCache) get(since, now time.Time, ttl time.Duration) (e *trendingEntry, fresh bool) {
 	if m := c.entries.Load(); m != nil {
-		if e := (*m)[since]; e != nil && now.Sub(e.at) < ttl {
-			return e
+		if e := (*m)[since]; e != nil && now.Sub(e.at) < trendingStale*ttl {
+			return e, now.Sub(e.at) < ttl
 		}
 	}
-	return nil
+	return nil, false
 }
 
 // put stores e for since, keeping the trendingKeys newest window starts.
@@ -181,12 +188,17 @@ func (s *Service) trendingVideos(ctx context.Context, since time.Time, offset, l
 		defer release()
 		return s.store.TrendingVideos(ctx, since, offset, limit)
 	}
-	e := s.trending.get(since, s.now(), s.cfg.TrendingTTL)
-	if e == nil {
+	e, fresh := s.trending.get(since, s.now(), s.cfg.TrendingTTL)
+	switch {
+	case e == nil:
 		var err error
 		if e, err = s.loadTrending(ctx, since); err != nil {
 			return nil, err
 		}
+	case !fresh:
+		// Serve the expired ranking at once and refresh it behind: a
+		// recomputation under load must not hold up the home page.
+		s.trending.loads.DoChan(trendingKey(since), func() (any, error) { return s.fillTrending(ctx, since) })
 	}
 	var vs []videos.Video
 	if offset < len(e.videos) {
@@ -206,18 +218,7 @@ func (s *Service) trendingVideos(ctx context.Context, since time.Time, offset, l
 // for it; the store's statement timeout bounds it); each waiter stops
 // waiting when its own request ends.
 func (s *Service) loadTrending(ctx context.Context, since time.Time) (*trendingEntry, error) {
-	ch := s.trending.loads.DoChan(since.Format(time.RFC3339), func() (any, error) {
-		if e := s.trending.get(since, s.now(), s.cfg.TrendingTTL); e != nil {
-			return e, nil // loaded while this request was on its way
-		}
-		vs, err := s.store.TrendingVideos(context.WithoutCancel(ctx), since, 0, trendingHead)
-		if err != nil {
-			return nil, err
-		}
-		e := &trendingEntry{at: s.now(), videos: vs}
-		s.trending.put(since, e)
-		return e, nil
-	})
+	ch := s.trending.loads.DoChan(trendingKey(since), func() (any, error) { return s.fillTrending(ctx, since) })
 	select {
 	case r := <-ch:
 		if r.Err != nil {
@@ -227,6 +228,24 @@ func (s *Service) loadTrending(ctx context.Context, since time.Time) (*trendingE
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// trendingKey is the single-flight key of a window start.
+func trendingKey(since time.Time) string { return since.Format(time.RFC3339) }
+
+// fillTrending computes and stores the head of the ranking from since,
+// unless a fresh entry arrived meanwhile.
+func (s *Service) fillTrending(ctx context.Context, since time.Time) (*trendingEntry, error) {
+	if e, fresh := s.trending.get(since, s.now(), s.cfg.TrendingTTL); fresh {
+		return e, nil // loaded while this request was on its way
+	}
+	vs, err := s.store.TrendingVideos(context.WithoutCancel(ctx), since, 0, trendingHead)
+	if err != nil {
+		return nil, err
+	}
+	e := &trendingEntry{at: s.now(), videos: vs}
+	s.trending.put(since, e)
+	return e, nil
 }
 
 // heavySlot takes one of the Config.HeavyQueries slots for a query that
