@@ -71,6 +71,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	users := postgres.NewUsers(a.db)
 	acfg := accounts.DefaultConfig()
 	acfg.LoginLimit = cfg.LoginRateLimit
+	acfg.HashConcurrency = cfg.LoginHashConcurrency
 	acfg.SignupLimit = cfg.SignupRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
 	a.views = openViews(ctx, cfg, a)
@@ -133,7 +134,7 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 		// a shorter one bounds jobs without a timeout of their own too.
 		rcfg.JobTimeout = min(river.JobTimeoutDefault, cfg.JobRescueAfter)
 		// River's reindexer rebuilds its indexes, which only their owner
-		// may do; serve runs as the runtime role (migration 00011).
+		// may do; serve runs as the runtime role (migration 00012).
 		rcfg.ReindexerIndexNames = []string{}
 		river.AddWorker(workers, &uploads.ExpireWorker{Service: a.uploads})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, uploads.ExpirePeriodicJob())

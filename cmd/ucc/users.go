@@ -107,6 +107,12 @@ func readPassword(stdin io.Reader, stderr io.Writer, fromStdin bool, say *i18n.L
 // noLimiter is for operator commands, which are not rate limited.
 type noLimiter struct{}
 
-func (noLimiter) Count(context.Context, string) (int64, error)              { return 0, nil }
+func (noLimiter) Reserve(context.Context, string, int64, time.Duration) (bool, time.Duration, error) {
+	return true, 0, nil
+}
+func (noLimiter) Backoff(context.Context, string, int64, time.Duration, time.Duration, time.Duration) (bool, time.Duration, error) {
+	return true, 0, nil
+}
+func (noLimiter) Release(context.Context, string) error                     { return nil }
 func (noLimiter) Hit(context.Context, string, time.Duration) (int64, error) { return 0, nil }
 func (noLimiter) Reset(context.Context, string) error                       { return nil }

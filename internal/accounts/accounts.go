@@ -99,42 +99,84 @@ type Store interface {
 	SetRole(ctx context.Context, id int64, role Role) error
 	// SetLanguage saves the language a user chose ("" forgets it).
 	SetLanguage(ctx context.Context, id int64, lang string) error
-	// SetPassword replaces a user's password hash.
-	SetPassword(ctx context.Context, id int64, passwordHash string) error
-	// CreateSession stores a browser session.
-	CreateSession(ctx context.Context, hash []byte, userID int64, expires time.Time) error
-	// SessionUser returns the user of an unexpired session.
+	// SetPassword replaces a user's password hash and, in the same
+	// transaction, ends every session and token of the user but the
+	// session keepSession and the token keepToken (nil: none); it answers
+	// how many it ended.
+	SetPassword(ctx context.Context, id int64, passwordHash string, keepSession, keepToken []byte) (Revoked, error)
+	// CreateSession stores a browser session opened from userAgent.
+	CreateSession(ctx context.Context, hash []byte, userID int64, expires time.Time, userAgent string) error
+	// SessionUser returns the user of an unexpired session and records its
+	// use (at most once a minute).
 	SessionUser(ctx context.Context, hash []byte, now time.Time) (User, error)
+	// Sessions lists a user's unexpired sessions, newest first, with ids
+	// below before (0: from the newest), at most limit; current marks the
+	// one whose hash is current.
+	Sessions(ctx context.Context, userID int64, current []byte, now time.Time, before int64, limit int) ([]Session, error)
+	// DeleteSessionByID ends the user's session id; errs.ErrNotFound when
+	// the user has no such session.
+	DeleteSessionByID(ctx context.Context, userID, id int64) error
+	// DeleteSessions ends every session of the user but keep (nil: all).
+	DeleteSessions(ctx context.Context, userID int64, keep []byte) (int64, error)
 	// DeleteSession ends a session; a missing one is not an error.
 	DeleteSession(ctx context.Context, hash []byte) error
 	// DeleteExpiredSessions removes sessions that expired before now.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
-	// CreateToken stores an API token.
-	CreateToken(ctx context.Context, hash []byte, userID int64, name string) error
+	// CreateToken stores an API token issued to userAgent.
+	CreateToken(ctx context.Context, hash []byte, userID int64, name, userAgent string) error
+	// Tokens lists a user's tokens like Sessions.
+	Tokens(ctx context.Context, userID int64, current []byte, before int64, limit int) ([]Token, error)
+	// DeleteTokenByID revokes the user's token id; errs.ErrNotFound when
+	// the user has no such token.
+	DeleteTokenByID(ctx context.Context, userID, id int64) error
+	// DeleteTokens revokes every token of the user but keep (nil: all).
+	DeleteTokens(ctx context.Context, userID int64, keep []byte) (int64, error)
 	// TokenUser returns the user of an unrevoked token and marks it used.
 	TokenUser(ctx context.Context, hash []byte, now time.Time) (User, error)
 	// DeleteToken revokes a token; a missing one is not an error.
 	DeleteToken(ctx context.Context, hash []byte) error
 }
 
-// Limiter counts events in a fixed window; Redis implements it.
+// Limiter counts attempts in fixed windows; Redis implements it. Every
+// method is one atomic step, so parallel requests cannot all read a count
+// below the limit before any of them adds to it.
 type Limiter interface {
-	// Count returns how many events key has seen in the current window, without adding one.
-	Count(ctx context.Context, key string) (int64, error)
 	// Hit adds one event to key, starting a window of length window if none is open.
 	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Reserve counts one attempt on key unless limit attempts are already
+	// counted in its open window (a window of length window starts with
+	// the first); refused, it answers how long until the window closes.
+	Reserve(ctx context.Context, key string, limit int64, window time.Duration) (ok bool, retry time.Duration, err error)
+	// Backoff counts one attempt on key like Reserve, but past free
+	// attempts in the window it refuses nothing outright: each further
+	// attempt waits for the key's slot, which then stays taken for a delay
+	// that doubles with every attempt beyond free, from base up to most.
+	Backoff(ctx context.Context, key string, free int64, window, base, most time.Duration) (ok bool, retry time.Duration, err error)
+	// Release takes back one attempt Reserve or Backoff counted on key.
+	Release(ctx context.Context, key string) error
 	// Reset forgets key.
 	Reset(ctx context.Context, key string) error
 }
 
 // Config tunes the service.
 type Config struct {
-	SessionTTL     time.Duration // browser sessions last this long
-	LoginLimit     int           // failed log-ins allowed per account and per IP per LoginWindow
-	LoginWindow    time.Duration
-	SignupLimit    int           // sign-up attempts allowed per client IP per SignupWindow (0: no limit)
-	SignupWindow   time.Duration // default one hour
-	PasswordParams PasswordParams
+	SessionTTL time.Duration // browser sessions last this long
+	// LoginLimit is the failed log-ins allowed per account from one client
+	// network (an IPv4 address, an IPv6 /64) per LoginWindow; a network
+	// gets LoginNetworkFactor times as many over all accounts, and an
+	// account LoginAccountFactor times as many over all networks before
+	// every further attempt on it is slowed down (login.go).
+	LoginLimit  int
+	LoginWindow time.Duration
+	// HashConcurrency bounds the password hashes (argon2id, each
+	// PasswordParams.Memory KiB) running at once in the process; 0 is
+	// twice GOMAXPROCS, at most 16. A log-in that finds no free slot within HashWait
+	// (0: 2 s) is answered 503 with Retry-After.
+	HashConcurrency int
+	HashWait        time.Duration
+	SignupLimit     int           // sign-up attempts allowed per client IP per SignupWindow (0: no limit)
+	SignupWindow    time.Duration // default one hour
+	PasswordParams  PasswordParams
 }
 
 // DefaultConfig is what `ucc serve` uses unless told otherwise.
@@ -152,6 +194,7 @@ type Service struct {
 	// dummyHash is checked against when an email has no account, so the
 	// answer takes as long as for a real one.
 	dummyHash func() string
+	hashes    *hashGate
 }
 
 // NewService returns a Service. now is injected so tests need no sleeps.
@@ -163,7 +206,8 @@ func NewService(store Store, limiter Limiter, cfg Config, now func() time.Time) 
 		h, _ := HashPassword("not a real password", cfg.PasswordParams)
 		return h
 	})
-	return &Service{store: store, limiter: limiter, cfg: cfg, now: now, dummyHash: dummy}
+	return &Service{store: store, limiter: limiter, cfg: cfg, now: now, dummyHash: dummy,
+		hashes: newHashGate(cfg.HashConcurrency, cfg.HashWait)}
 }
 
 // NormalizeEmail trims and lower-cases an email and checks its form.
@@ -218,7 +262,7 @@ func (s *Service) Signup(ctx context.Context, email, password, displayName strin
 	if role == "" {
 		role = RoleViewer
 	}
-	hash, err := HashPassword(password, s.cfg.PasswordParams)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return User{}, err
 	}
@@ -269,51 +313,6 @@ func (s *Service) SignupFrom(ctx context.Context, clientIP, email, password, dis
 	return s.Signup(ctx, email, password, displayName, RoleViewer)
 }
 
-var errBadCredentials = errs.New(errs.ErrUnauthorized, "bad_credentials", "wrong email or password")
-
-// Authenticate checks an email and password. Failed attempts are counted per
-// account and per client IP; past the limit it answers errs.ErrRateLimited
-// without checking the password.
-func (s *Service) Authenticate(ctx context.Context, email, password, clientIP string) (User, error) {
-	norm, err := NormalizeEmail(email)
-	if err != nil {
-		return User{}, errBadCredentials
-	}
-	keys := []string{"acct:" + norm, "ip:" + clientIP}
-	for _, k := range keys {
-		n, err := s.limiter.Count(ctx, k)
-		if err != nil {
-			return User{}, fmt.Errorf("login limiter: %w", err)
-		}
-		if n >= int64(s.cfg.LoginLimit) {
-			return User{}, errs.New(errs.ErrRateLimited, "login_rate_limited", "too many failed log-in attempts; wait 15 minutes and try again")
-		}
-	}
-	u, hash, err := s.store.UserByEmail(ctx, norm)
-	ok := false
-	if err == nil {
-		ok, err = VerifyPassword(password, hash)
-		if err != nil {
-			return User{}, err
-		}
-	} else if errors.Is(err, errs.ErrNotFound) {
-		// Spend the same time as a real check so timing does not reveal accounts.
-		_, _ = VerifyPassword(password, s.dummyHash())
-	} else {
-		return User{}, err
-	}
-	if !ok {
-		for _, k := range keys {
-			if _, err := s.limiter.Hit(ctx, k, s.cfg.LoginWindow); err != nil {
-				return User{}, fmt.Errorf("login limiter: %w", err)
-			}
-		}
-		return User{}, errBadCredentials
-	}
-	_ = s.limiter.Reset(ctx, keys[0])
-	return u, nil
-}
-
 // newSecret returns a random URL-safe secret with a prefix and its SHA-256.
 func newSecret(prefix string) (string, []byte) {
 	b := make([]byte, 32)
@@ -331,9 +330,15 @@ func HashSecret(tok string) []byte {
 // StartSession creates a browser session for userID and returns its cookie
 // value. Callers rotate: they end the previous session first.
 func (s *Service) StartSession(ctx context.Context, userID int64) (string, time.Time, error) {
+	return s.StartSessionFrom(ctx, userID, "")
+}
+
+// StartSessionFrom is StartSession for a browser that sent userAgent (kept,
+// cleaned and cut to MaxUserAgentBytes, for the owner's list of sessions).
+func (s *Service) StartSessionFrom(ctx context.Context, userID int64, userAgent string) (string, time.Time, error) {
 	tok, hash := newSecret("s_")
 	exp := s.now().Add(s.cfg.SessionTTL)
-	if err := s.store.CreateSession(ctx, hash, userID, exp); err != nil {
+	if err := s.store.CreateSession(ctx, hash, userID, exp, CleanUserAgent(userAgent)); err != nil {
 		return "", time.Time{}, err
 	}
 	return tok, exp, nil
@@ -358,12 +363,17 @@ const MaxTokenNameRunes = 100
 // IssueToken creates an API bearer token for userID; name is a label of at
 // most MaxTokenNameRunes characters on one line.
 func (s *Service) IssueToken(ctx context.Context, userID int64, name string) (string, error) {
+	return s.IssueTokenFrom(ctx, userID, name, "")
+}
+
+// IssueTokenFrom is IssueToken for a client that sent userAgent.
+func (s *Service) IssueTokenFrom(ctx context.Context, userID int64, name, userAgent string) (string, error) {
 	name = strings.TrimSpace(name)
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxTokenNameRunes || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return "", errs.Invalid("invalid_token_name", "the token name must be at most 100 characters on one line")
 	}
 	tok, hash := newSecret("ucc_")
-	if err := s.store.CreateToken(ctx, hash, userID, name); err != nil {
+	if err := s.store.CreateToken(ctx, hash, userID, name, CleanUserAgent(userAgent)); err != nil {
 		return "", err
 	}
 	return tok, nil

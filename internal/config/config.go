@@ -57,7 +57,8 @@ var specs = []Spec{
 	{Name: "UCC_LOG_FORMAT", Default: "json", Help: "log format: json or text"},
 	{Name: "UCC_LOG_LEVEL", Default: "info", Help: "log level: debug, info, warn or error"},
 	{Name: "UCC_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for requests and jobs"},
-	{Name: "UCC_LOGIN_RATE_LIMIT", Default: "10", Help: "failed log-ins allowed per account and per IP within 15 minutes"},
+	{Name: "UCC_LOGIN_RATE_LIMIT", Default: "10", Help: "failed log-ins allowed per account from one client network (IPv4 address, IPv6 /64) within 15 minutes; a network gets 5 times as many over all accounts, and past 5 times as many on one account over all networks its attempts are spaced out (1 s doubling to 1 min)"},
+	{Name: "UCC_LOGIN_HASH_CONCURRENCY", Default: "0", Help: "password hashes (argon2id, 64 MiB each) running at once per process; excess log-ins wait up to 2 s, then get 503 with Retry-After (0 = twice the CPUs, at most 16)"},
 	{Name: "UCC_SIGNUP_RATE_LIMIT", Default: "10", Help: "sign-up attempts allowed per client IP per hour (0 turns the limit off)"},
 	{Name: "UCC_SEARCH_RATE_LIMIT", Default: "60", Help: "searches allowed per client network (an IPv4 address, an IPv6 /64) per minute, sliding window (0 turns the limit off)"},
 	{Name: "UCC_LIST_RATE_LIMIT", Default: "300", Help: "video list pages (home, channel, trending, feed, liked; pages and API) allowed per client network per minute, sliding window (0 turns the limit off)"},
@@ -136,18 +137,20 @@ type Config struct {
 	LogLevel           string
 	ShutdownTimeout    time.Duration
 	LoginRateLimit     int
-	SignupRateLimit    int
-	SearchRateLimit    int
-	ListRateLimit      int
-	QueryTimeout       time.Duration
-	UploadMaxBytes     int64
-	UploadQuotaBytes   int64
-	TranscodeTimeout   time.Duration
-	Workers            int
-	ViewMinWatch       time.Duration
-	ViewDedupWindow    time.Duration
-	ViewFlushEvery     time.Duration
-	ViewIPHourlyCap    int
+	// LoginHashConcurrency bounds concurrent password hashes (0: twice GOMAXPROCS).
+	LoginHashConcurrency int
+	SignupRateLimit      int
+	SearchRateLimit      int
+	ListRateLimit        int
+	QueryTimeout         time.Duration
+	UploadMaxBytes       int64
+	UploadQuotaBytes     int64
+	TranscodeTimeout     time.Duration
+	Workers              int
+	ViewMinWatch         time.Duration
+	ViewDedupWindow      time.Duration
+	ViewFlushEvery       time.Duration
+	ViewIPHourlyCap      int
 	// ViewVideoHourlyCap, ViewCreatorHourlyCap and ViewMintHourlyCap are
 	// the per-network sliding-hour limits; ViewCreatorNetworkTTL how long a
 	// creator's signed-in network marks self-views.
@@ -298,6 +301,7 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.LogLevel = p.oneOf("UCC_LOG_LEVEL", "debug", "info", "warn", "error")
 	c.ShutdownTimeout = p.duration("UCC_SHUTDOWN_TIMEOUT", time.Second)
 	c.LoginRateLimit = p.intRange("UCC_LOGIN_RATE_LIMIT", 1, 1_000_000)
+	c.LoginHashConcurrency = p.intRange("UCC_LOGIN_HASH_CONCURRENCY", 0, 4096)
 	c.SignupRateLimit = p.intRange("UCC_SIGNUP_RATE_LIMIT", 0, 1_000_000)
 	c.SearchRateLimit = p.intRange("UCC_SEARCH_RATE_LIMIT", 0, 1_000_000)
 	c.ListRateLimit = p.intRange("UCC_LIST_RATE_LIMIT", 0, 1_000_000)

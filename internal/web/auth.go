@@ -43,7 +43,7 @@ func (s *Server) apiCreateToken(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	tok, err := s.deps.Accounts.IssueToken(c, u.ID, in.Name)
+	tok, err := s.deps.Accounts.IssueTokenFrom(c, u.ID, in.Name, c.GetHeader("User-Agent"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -133,7 +133,7 @@ func (s *Server) startSession(c *gin.Context, u accounts.User, next string) {
 	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
 		_ = s.deps.Accounts.EndSession(c, old)
 	}
-	tok, exp, err := s.deps.Accounts.StartSession(c, u.ID)
+	tok, exp, err := s.deps.Accounts.StartSessionFrom(c, u.ID, c.GetHeader("User-Agent"))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -318,6 +318,25 @@ type authzReq struct {
 	headers      []string
 }
 
+// sessionOfA starts a new session of creator A and returns its public id.
+func (w *authzWorld) sessionOfA() string {
+	w.t.Helper()
+	ctx := context.Background()
+	if _, _, err := w.ts.deps.Accounts.StartSession(ctx, w.who[owner].user.ID); err != nil {
+		w.t.Fatal(err)
+	}
+	return strconv.Itoa(w.ts.count(`SELECT max(id) FROM sessions WHERE user_id = $1`, w.who[owner].user.ID))
+}
+
+// tokenOfA issues a new token of creator A and returns its public id.
+func (w *authzWorld) tokenOfA() string {
+	w.t.Helper()
+	if _, err := w.ts.deps.Accounts.IssueToken(context.Background(), w.who[owner].user.ID, "spare"); err != nil {
+		w.t.Fatal(err)
+	}
+	return strconv.Itoa(w.ts.count(`SELECT max(id) FROM api_tokens WHERE user_id = $1`, w.who[owner].user.ID))
+}
+
 // authzRow is one row of the matrix: a request per role and the status
 // each role must get.
 type authzRow struct {
@@ -440,6 +459,33 @@ func authzRows(w *authzWorld) []authzRow {
 		{route: "POST /language", req: same("POST", "/language", form("lang", "en", "next", "/")), want: all(303)},
 		{route: "GET /settings", req: same("GET", "/settings", nil), want: signedIn(toLogin, 200)},
 		{route: "POST /settings", req: same("POST", "/settings", form("language", "")), want: signedIn(toLogin, 303)},
+
+		// ---- The account's sessions, tokens and password: one's own only.
+		// The :id rows aim at a new session or token of A; to everyone else
+		// (admins too) it does not exist.
+		{route: "GET /api/v1/me/sessions", req: same("GET", "/api/v1/me/sessions", nil), want: signedIn(401, 200)},
+		{route: "GET /api/v1/me/tokens", req: same("GET", "/api/v1/me/tokens", nil), want: signedIn(401, 200)},
+		{route: "DELETE /api/v1/me/sessions/:id", what: "a session of A", req: each(func(role) authzReq {
+			return authzReq{"DELETE", "/api/v1/me/sessions/" + w.sessionOfA(), nil, nil}
+		}), want: st(401, 404, 204, 404, 404, 404)},
+		{route: "DELETE /api/v1/me/tokens/:id", what: "a token of A", req: each(func(role) authzReq {
+			return authzReq{"DELETE", "/api/v1/me/tokens/" + w.tokenOfA(), nil, nil}
+		}), want: st(401, 404, 204, 404, 404, 404)},
+		{route: "DELETE /api/v1/me/sessions", fresh: true, req: same("DELETE", "/api/v1/me/sessions", nil), want: signedIn(401, 200)},
+		{route: "DELETE /api/v1/me/tokens", fresh: true, req: same("DELETE", "/api/v1/me/tokens", nil), want: signedIn(401, 200)},
+		{route: "POST /api/v1/me/password", fresh: true, req: same("POST", "/api/v1/me/password",
+			map[string]string{"current_password": authzPassword, "new_password": authzPassword}), want: signedIn(401, 200)},
+		{route: "GET /settings/security", req: same("GET", "/settings/security", nil), want: signedIn(toLogin, 200)},
+		{route: "POST /settings/security/sessions/:id/revoke", what: "a session of A", req: each(func(role) authzReq {
+			return authzReq{"POST", "/settings/security/sessions/" + w.sessionOfA() + "/revoke", "", nil}
+		}), want: st(toLogin, 404, 303, 404, 404, 404)},
+		{route: "POST /settings/security/tokens/:id/revoke", what: "a token of A", req: each(func(role) authzReq {
+			return authzReq{"POST", "/settings/security/tokens/" + w.tokenOfA() + "/revoke", "", nil}
+		}), want: st(toLogin, 404, 303, 404, 404, 404)},
+		{route: "POST /settings/security/sessions/revoke-others", fresh: true, req: same("POST", "/settings/security/sessions/revoke-others", ""), want: signedIn(toLogin, 303)},
+		{route: "POST /settings/security/tokens/revoke-all", fresh: true, req: same("POST", "/settings/security/tokens/revoke-all", ""), want: signedIn(toLogin, 303)},
+		{route: "POST /settings/security/password", fresh: true, req: same("POST", "/settings/security/password",
+			form("current_password", authzPassword, "new_password", authzPassword)), want: signedIn(toLogin, 303)},
 
 		// ---- Channels and the studio.
 		// A viewer opening a channel becomes a creator; finance and admins

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -154,9 +156,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	} else if status == http.StatusServiceUnavailable {
 		s.log.WarnContext(c, "dependency unavailable", "path", c.Request.URL.Path, "err", err)
 	}
-	if status == http.StatusServiceUnavailable {
-		c.Header("Retry-After", "5")
-	}
+	setRetryAfter(c, status, err)
 	msg = s.errorText(c, err, code, msg)
 	c.Header("Content-Language", s.language(c))
 	if wantsJSON(c) {
@@ -165,6 +165,16 @@ func (s *Server) fail(c *gin.Context, err error) {
 	}
 	c.Abort()
 	s.html(c, status, "error", s.t(c, "error.title"), gin.H{"Status": status, "Message": msg})
+}
+
+// setRetryAfter tells a refused client when to come back: the wait the
+// error carries (errs.WithRetryAfter), else 5 s for a 503.
+func setRetryAfter(c *gin.Context, status int, err error) {
+	if d, ok := errs.RetryAfter(err); ok {
+		c.Header("Retry-After", strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10))
+	} else if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "5")
+	}
 }
 
 // bindJSON decodes the JSON body into v; the route's body rule has already

@@ -103,6 +103,7 @@ func (s *Server) formFailed(c *gin.Context, page, title string, data any, err er
 		s.fail(c, err)
 		return
 	}
+	setRetryAfter(c, status, err)
 	msg = s.errorText(c, err, code, msg)
 	s.htmlPage(c, status, page, Page{Title: title, Data: data, Flash: &flash{Kind: flashError, Message: msg}})
 }

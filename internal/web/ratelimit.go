@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -44,14 +43,13 @@ func (s *Server) perNetwork(name string, limit int) gin.HandlerFunc {
 			return
 		}
 		secs := max(int((wait+time.Second-1)/time.Second), 1)
-		c.Header("Retry-After", strconv.Itoa(secs))
 		err = errs.NewVariant(errs.ErrRateLimited, "too_many_requests", "list",
 			"too many requests from your network; wait %d seconds and try again", errs.P("Seconds", secs))
 		if name == "search" {
 			err = errs.NewVariant(errs.ErrRateLimited, "too_many_requests", "search",
 				"too many searches from your network; wait %d seconds and try again", errs.P("Seconds", secs))
 		}
-		s.fail(c, err)
+		s.fail(c, errs.WithRetryAfter(err, time.Duration(secs)*time.Second))
 	}
 }
 

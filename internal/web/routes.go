@@ -83,6 +83,22 @@ func (s *Server) routeTable() []route {
 		get("/settings", user, s.settingsPage),
 		post("/settings", user, s.settingsSubmit),
 
+		// The account's sessions and tokens, and its password
+		// (docs/api-accounts.md).
+		get("/api/v1/me/sessions", user, s.apiSessions),
+		del("/api/v1/me/sessions", user, s.apiRevokeSessions),
+		del("/api/v1/me/sessions/:id", user, s.apiRevokeSession),
+		get("/api/v1/me/tokens", user, s.apiTokens),
+		del("/api/v1/me/tokens", user, s.apiRevokeTokens),
+		del("/api/v1/me/tokens/:id", user, s.apiRevokeTokenID),
+		post("/api/v1/me/password", user, s.apiChangePassword).limit(smallBody),
+		get("/settings/security", user, s.securityPage),
+		post("/settings/security/sessions/revoke-others", user, s.securityRevokeOtherSessions),
+		post("/settings/security/sessions/:id/revoke", user, s.securityRevokeSession),
+		post("/settings/security/tokens/revoke-all", user, s.securityRevokeTokens),
+		post("/settings/security/tokens/:id/revoke", user, s.securityRevokeToken),
+		post("/settings/security/password", user, s.securityPassword),
+
 		// Channels, uploads, a creator's videos and the studio.
 		post("/api/v1/channels", user, s.apiCreateChannel).limit(channelBody),
 		get("/api/v1/me/channel", user, s.apiMyChannel),

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -228,19 +229,21 @@ func TestSignupRateLimitPerIP(t *testing.T) {
 	}
 }
 
-// TestLoginRateLimitPerAccountAndIP: failed log-ins are limited per account
-// and per client address, on the API and the form, with a clear message.
+// TestLoginRateLimitPerAccountAndIP: failed log-ins are limited per client
+// network over all accounts (5 × the limit, 5 in tests), on the API and the
+// form, with a clear message; X-Forwarded-For from an untrusted client does
+// not get around it.
 func TestLoginRateLimitPerAccountAndIP(t *testing.T) {
 	ts := newTestServer(t)
 	ts.user("victim@example.com", accounts.RoleViewer)
-	// Per IP: failures spread over different accounts still add up (limit 5 in tests).
-	for i := 0; i < 5; i++ {
-		r := ts.do("POST", "/login", url.Values{"email": {"nobody" + string(rune('a'+i)) + "@example.com"}, "password": {"guess guess"}}.Encode())
+	// Per network: failures spread over different accounts still add up.
+	for i := 0; i < 5*accounts.LoginNetworkFactor; i++ {
+		r := ts.do("POST", "/login", url.Values{"email": {fmt.Sprintf("nobody%d@example.com", i)}, "password": {"guess guess"}}.Encode())
 		wantStatus(t, r, http.StatusUnauthorized)
 	}
 	r := ts.do("POST", "/login", url.Values{"email": {"victim@example.com"}, "password": {"correct horse battery"}}.Encode())
 	wantStatus(t, r, http.StatusTooManyRequests)
-	if !strings.Contains(string(r.Body), "too many failed log-in attempts") {
+	if !strings.Contains(string(r.Body), "too many failed log-in attempts") || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("log-in page does not say why: %s", r.Body)
 	}
 	r = ts.do("POST", "/api/v1/auth/tokens", map[string]string{"email": "victim@example.com", "password": "correct horse battery"}, "X-Forwarded-For", "198.51.100.7")

@@ -45,7 +45,7 @@ func gooseProvider(pool *pgxpool.Pool) (*goose.Provider, *sql.DB, error) {
 
 func fsSub() (fs.FS, error) { return fs.Sub(migrationFS, "migrations") }
 
-// RuntimeRole is the role migration 00011 creates for `ucc serve`: DML on
+// RuntimeRole is the role migration 00012 creates for `ucc serve`: DML on
 // every table, no ownership, no TRUNCATE.
 const RuntimeRole = "ucc_app"
 

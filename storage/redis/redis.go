@@ -89,6 +89,80 @@ func (l *Limiter) Reset(ctx context.Context, key string) error {
 	return l.rdb.Del(ctx, l.key(key)).Err()
 }
 
+// reserveScript: KEYS[1] the counter; ARGV limit, window (ms). Counts one
+// attempt unless limit are counted; answers {1, 0} or {0, ms left}.
+var reserveScript = goredis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[1]) then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    ttl = tonumber(ARGV[2])
+  end
+  return {0, ttl}
+end
+n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return {1, 0}`)
+
+// Reserve counts one attempt on key unless limit are counted in its open
+// window: check and count are one script, so parallel callers cannot all
+// pass a limit none of them has counted against yet.
+func (l *Limiter) Reserve(ctx context.Context, key string, limit int64, window time.Duration) (bool, time.Duration, error) {
+	return runGate(ctx, reserveScript, l.rdb, []string{l.key(key)}, limit, window.Milliseconds())
+}
+
+// backoffScript: KEYS[1] the counter, KEYS[2] its slot (same hash tag);
+// ARGV free, window, base, most (ms). Past free attempts, an attempt needs
+// the free slot and takes it for base * 2^(count - free), at most most.
+var backoffScript = goredis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+local free = tonumber(ARGV[1])
+if n >= free then
+  local ttl = redis.call('PTTL', KEYS[2])
+  if ttl > 0 then return {0, ttl} end
+  local e = n - free
+  if e > 30 then e = 30 end
+  local d = tonumber(ARGV[3]) * (2 ^ e)
+  if d > tonumber(ARGV[4]) then d = tonumber(ARGV[4]) end
+  redis.call('SET', KEYS[2], '1', 'PX', math.floor(d))
+end
+n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return {1, 0}`)
+
+// Backoff counts one attempt on key; past free attempts in the window each
+// further one must find the key's slot free and holds it for a doubling
+// delay (base, 2×base, ... at most most).
+func (l *Limiter) Backoff(ctx context.Context, key string, free int64, window, base, most time.Duration) (bool, time.Duration, error) {
+	return runGate(ctx, backoffScript, l.rdb, []string{l.key(key), l.keys.Key("rl:"+l.name+":"+key, "slot")},
+		free, window.Milliseconds(), base.Milliseconds(), most.Milliseconds())
+}
+
+func runGate(ctx context.Context, s *goredis.Script, rdb goredis.UniversalClient, keys []string, args ...any) (bool, time.Duration, error) {
+	v, err := s.Run(ctx, rdb, keys, args...).Int64Slice()
+	if err != nil {
+		return false, 0, err
+	}
+	if len(v) != 2 {
+		return false, 0, fmt.Errorf("redis: limiter script answered %v", v)
+	}
+	return v[0] == 1, time.Duration(v[1]) * time.Millisecond, nil
+}
+
+// releaseScript takes one count back, never below zero and never on a
+// window that has already closed.
+var releaseScript = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('DECR', KEYS[1]) <= 0 then redis.call('DEL', KEYS[1]) end
+end
+return 0`)
+
+// Release takes back one attempt Reserve or Backoff counted on key.
+func (l *Limiter) Release(ctx context.Context, key string) error {
+	return releaseScript.Run(ctx, l.rdb, []string{l.key(key)}).Err()
+}
+
 // SlogLogger takes go-redis's own log lines (one unstructured line per
 // failed dial while Redis is down) into the structured log at debug level;
 // the requests that fail are logged by UCC already. Install it with

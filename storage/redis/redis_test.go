@@ -2,6 +2,8 @@ package redis_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +39,87 @@ func TestLimiter(t *testing.T) {
 	}
 	if n, _ := l.Count(ctx, "ip:1.2.3.4"); n != 0 {
 		t.Fatalf("count after reset = %d", n)
+	}
+}
+
+// TestLimiterReserveIsAtomic: 50 parallel reservations against a limit of
+// 10 let exactly 10 through; refusals say how long the window has left;
+// Release gives one back and never goes below zero.
+func TestLimiterReserveIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	c, prefix := redistest.Client(t)
+	l := uccredis.NewLimiter(c, prefix, "login")
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, retry, err := l.Reserve(ctx, "k", 10, time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if got {
+				ok.Add(1)
+			} else if retry <= 0 || retry > time.Minute {
+				t.Errorf("refused with retry %v", retry)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 10 {
+		t.Fatalf("%d of 50 reservations passed a limit of 10", ok.Load())
+	}
+	if err := l.Release(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := l.Reserve(ctx, "k", 10, time.Minute); !got {
+		t.Fatal("a released reservation is not free again")
+	}
+	for i := 0; i < 15; i++ {
+		_ = l.Release(ctx, "k")
+	}
+	if n, _ := l.Count(ctx, "k"); n != 0 {
+		t.Fatalf("count after over-release = %d", n)
+	}
+	_ = l.Release(ctx, "never")
+	if c.Exists(ctx, prefix+":{rl:login:never}").Val() != 0 {
+		t.Fatal("Release created a key")
+	}
+}
+
+// TestLimiterBackoff: free attempts pass; past them, one attempt takes the
+// slot and the next is refused for the doubling delay.
+func TestLimiterBackoff(t *testing.T) {
+	ctx := context.Background()
+	c, prefix := redistest.Client(t)
+	l := uccredis.NewLimiter(c, prefix, "login")
+	try := func() (bool, time.Duration) {
+		ok, retry, err := l.Backoff(ctx, "acct:a", 3, time.Minute, 10*time.Second, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, retry
+	}
+	for i := 0; i < 3; i++ {
+		if ok, _ := try(); !ok {
+			t.Fatalf("free attempt %d refused", i)
+		}
+	}
+	if ok, _ := try(); !ok {
+		t.Fatal("the first attempt past the free ones finds the slot taken")
+	}
+	ok, retry := try()
+	if ok || retry <= 0 || retry > 10*time.Second {
+		t.Fatalf("second attempt past the free ones: ok %v, retry %v; want refused for up to 10 s", ok, retry)
+	}
+	// The slot gone, the next delay is doubled: 20 s.
+	c.Del(ctx, prefix+":{rl:login:acct:a}:slot")
+	if ok, _ := try(); !ok {
+		t.Fatal("free slot refused")
+	}
+	if _, retry := try(); retry <= 10*time.Second || retry > 20*time.Second {
+		t.Fatalf("second delay %v, want 20 s", retry)
 	}
 }
 
