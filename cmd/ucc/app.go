@@ -44,6 +44,8 @@ type app struct {
 	uploads   *uploads.Service
 	views     *viewsParts
 	revenue   *revenue.Service
+	// announcer tells the other processes which videos were hidden.
+	announcer *uccredis.Announcer
 }
 
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -75,9 +77,15 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	acfg.SignupLimit = cfg.SignupRateLimit
 	a.accounts = accounts.NewService(users, uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "login"), acfg, time.Now)
 	a.views = openViews(ctx, cfg, a)
+	a.announcer = uccredis.NewAnnouncer(a.rdb, cfg.RedisPrefix)
 	if a.videos, err = videos.NewService(videos.Config{Store: postgres.NewVideos(a.db), Objects: a.store, Views: a.views.service,
-		Log: log.With("component", "videos"), Now: time.Now, MediaURLTTL: 6 * time.Hour, MaxUploadBytes: cfg.UploadMaxBytes,
-		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout}); err != nil {
+		Log: log.With("component", "videos"), Now: time.Now, MediaURLTTL: cfg.MediaURLTTL, MaxUploadBytes: cfg.UploadMaxBytes,
+		QuotaBytes: cfg.UploadQuotaBytes, TranscodeTimeout: cfg.TranscodeTimeout, Limits: videos.Limits{
+			MaxPixels: cfg.TranscodeMaxPixels, MaxFrames: cfg.TranscodeMaxFrames, MaxDuration: cfg.TranscodeMaxDuration,
+			MinBytesPerSecond: cfg.TranscodeMinBytesPerSecond, MaxStreams: cfg.TranscodeMaxStreams,
+			MaxBitDepth: cfg.TranscodeMaxBitDepth, PerCreator: cfg.TranscodePerCreator, MinFreeBytes: cfg.TranscodeMinFree,
+			ImageMaxDecodeBytes: cfg.ImageMaxDecodeBytes, ImageDecoders: cfg.ImageDecoders,
+		}, Announcer: a.announcer}); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -86,6 +94,12 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 	ccfg.HeavyQueries = max(1, int(cfg.DatabaseMaxConns)/4)
 	a.community = community.NewService(postgres.NewCommunity(a.db).WithQueryTimeout(cfg.QueryTimeout), a.videos,
 		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), ccfg, time.Now)
+	// A video made private or deleted leaves every in-process cache at once:
+	// here directly, in the other processes through the announcer.
+	a.videos.OnHidden(func(id int64, publicID string) {
+		a.community.Evict(id)
+		a.views.service.Evict(publicID)
+	})
 	if a.uploads, err = openUploads(cfg, log, a.db, a.store, a.videos); err != nil {
 		a.close()
 		return nil, err

@@ -61,6 +61,7 @@ func serve(ctx context.Context, cfg config.Config, role string, logs io.Writer) 
 	if owner, err := app.db.OwnsTables(ctx); err == nil && owner {
 		log.Warn("UCC_DATABASE_URL connects as a role that owns the tables or is a superuser: a bug or a stolen connection could disable the ledger's guards; use the runtime role ucc_app for serve and UCC_MIGRATE_DATABASE_URL for migrations (docs/security.md)")
 	}
+	go app.announcer.Listen(ctx, log, app.videos.Evict)
 	runWorkers := role == "worker" || role == "all"
 	if err := app.startJobs(ctx, cfg, runWorkers); err != nil {
 		return err

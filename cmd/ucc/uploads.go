@@ -29,6 +29,6 @@ func openUploads(cfg config.Config, log *slog.Logger, db *postgres.DB, store obj
 		return nil, fmt.Errorf("uploads: no multipart driver for %T", store)
 	}
 	return uploads.NewService(postgres.NewUploads(db), parts, store, fin, uploads.Config{
-		MaxBytes: cfg.UploadMaxBytes, QuotaBytes: cfg.UploadQuotaBytes, Log: log,
+		MaxBytes: cfg.UploadMaxBytes, QuotaBytes: cfg.UploadQuotaBytes, MaxOpen: cfg.UploadMaxOpen, Log: log,
 	}, time.Now), nil
 }

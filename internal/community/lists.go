@@ -34,7 +34,8 @@ import (
 // only a cold cache makes a request wait for the ranking.
 type trendingCache struct {
 	entries atomic.Pointer[map[time.Time]*trendingEntry]
-	mu      sync.Mutex // serialises writers of entries; never held during a load
+	mu      sync.Mutex   // serialises writers of entries; never held during a load
+	gen     atomic.Int64 // counts evictions: a load that saw one stores nothing
 	loads   singleflight.Group
 }
 
@@ -67,10 +68,14 @@ func (c *trendingCache) get(since, now time.Time, ttl time.Duration) (e *trendin
 	return nil, false
 }
 
-// put stores e for since, keeping the trendingKeys newest window starts.
-func (c *trendingCache) put(since time.Time, e *trendingEntry) {
+// putUnless stores e for since, keeping the trendingKeys newest window
+// starts, unless a video was evicted since generation gen (e may list it).
+func (c *trendingCache) putUnless(since time.Time, e *trendingEntry, gen int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
 	next := map[time.Time]*trendingEntry{since: e}
 	if old := c.entries.Load(); old != nil {
 		keys := make([]time.Time, 0, len(*old))
@@ -239,12 +244,13 @@ func (s *Service) fillTrending(ctx context.Context, since time.Time) (*trendingE
 	if e, fresh := s.trending.get(since, s.now(), s.cfg.TrendingTTL); fresh {
 		return e, nil // loaded while this request was on its way
 	}
+	gen := s.trending.gen.Load()
 	vs, err := s.store.TrendingVideos(context.WithoutCancel(ctx), since, 0, trendingHead)
 	if err != nil {
 		return nil, err
 	}
 	e := &trendingEntry{at: s.now(), videos: vs}
-	s.trending.put(since, e)
+	s.trending.putUnless(since, e, gen)
 	return e, nil
 }
 
@@ -275,6 +281,27 @@ func (s *Service) heavySlot(ctx context.Context) (release func(), err error) {
 // TrendingKeys is how many window starts the trending cache holds (for
 // tests and metrics).
 func (s *Service) TrendingKeys() int { return s.trending.Len() }
+
+// Evict drops every cached trending entry that lists the video, so a video
+// made private or deleted leaves trending at once (videos.Service.OnHidden);
+// a load already running when it was hidden is not stored.
+func (s *Service) Evict(videoID int64) {
+	c := &s.trending
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Add(1)
+	old := c.entries.Load()
+	if old == nil {
+		return
+	}
+	next := make(map[time.Time]*trendingEntry, len(*old))
+	for k, e := range *old {
+		if !slices.ContainsFunc(e.videos, func(v videos.Video) bool { return v.ID == videoID }) {
+			next[k] = e
+		}
+	}
+	c.entries.Store(&next)
+}
 
 // List lists public videos by sort (recent or trending).
 func (s *Service) List(ctx context.Context, sort Sort, cur Cursor, limit int) (VideoPage, error) {

@@ -65,7 +65,19 @@ var specs = []Spec{
 	{Name: "UCC_QUERY_TIMEOUT", Default: "3s", Help: "statement timeout of the database queries of lists and search; a slower one is stopped and answered 503"},
 	{Name: "UCC_UPLOAD_MAX_BYTES", Default: "8589934592", Help: "largest accepted upload in bytes (8 GiB)"},
 	{Name: "UCC_UPLOAD_QUOTA_BYTES", Default: "107374182400", Help: "storage quota per creator in bytes (100 GiB; 0 = unlimited)"},
-	{Name: "UCC_TRANSCODE_TIMEOUT", Default: "2h", Help: "longest a single transcoding job may run"},
+	{Name: "UCC_UPLOAD_MAX_OPEN_SESSIONS", Default: "5", Help: "resumable (tus) uploads one creator may have open at once"},
+	{Name: "UCC_MEDIA_URL_TTL", Default: "10m", Help: "how long a presigned media link (renditions, thumbnails) stays valid; at most 1h"},
+	{Name: "UCC_TRANSCODE_TIMEOUT", Default: "2h", Help: "longest a single transcoding job may run; a job past it fails for good (no retry), with the reason shown to the creator"},
+	{Name: "UCC_TRANSCODE_MAX_PIXELS", Default: "9437184", Help: "largest picture (width × height) a video may have; bigger ones are refused at upload (4096×2304)"},
+	{Name: "UCC_TRANSCODE_MAX_FRAMES", Default: "2592000", Help: "most video frames a file may have (12 hours at 60 fps)"},
+	{Name: "UCC_TRANSCODE_MAX_DURATION", Default: "12h", Help: "longest video or audio file UCC accepts"},
+	{Name: "UCC_TRANSCODE_MIN_BYTES_PER_SECOND", Default: "100", Help: "least average size per second of a file: a tiny file claiming hours is refused"},
+	{Name: "UCC_TRANSCODE_MAX_STREAMS", Default: "16", Help: "most streams (video, audio, subtitles, ...) a file may have"},
+	{Name: "UCC_TRANSCODE_MAX_BIT_DEPTH", Default: "12", Help: "most bits per sample a video may have"},
+	{Name: "UCC_TRANSCODE_PER_CREATOR", Default: "2", Help: "transcoding jobs of one creator running at once across all workers; the others wait"},
+	{Name: "UCC_TRANSCODE_MIN_FREE_BYTES", Default: "2147483648", Help: "disk space a transcoding job leaves free in the temporary directory beyond twice the original; with less the job waits (2 GiB)"},
+	{Name: "UCC_IMAGE_MAX_DECODE_BYTES", Default: "67108864", Help: "memory a custom thumbnail may take once decoded (64 MiB; a 16-bit PNG takes 8 bytes a pixel)"},
+	{Name: "UCC_IMAGE_DECODERS", Default: "2", Help: "images (custom thumbnails) one process decodes at once; the others wait"},
 	{Name: "UCC_WORKERS", Default: "2", Help: "concurrent background jobs per worker process"},
 	{Name: "UCC_VIEW_MIN_WATCH", Default: "30s", Help: "minimum watch time before a view counts (half the duration for shorter videos)"},
 	{Name: "UCC_VIEW_DEDUP_WINDOW", Default: "1h", Help: "one counted view per viewer and video within this window"},
@@ -151,6 +163,19 @@ type Config struct {
 	ViewDedupWindow      time.Duration
 	ViewFlushEvery       time.Duration
 	ViewIPHourlyCap      int
+	// UploadMaxOpen caps a creator's open tus sessions (UCC_UPLOAD_MAX_OPEN_SESSIONS).
+	UploadMaxOpen int
+	// MediaURLTTL is how long presigned media links live (UCC_MEDIA_URL_TTL).
+	MediaURLTTL time.Duration
+	// Transcode limits (UCC_TRANSCODE_MAX_*, UCC_TRANSCODE_PER_CREATOR,
+	// UCC_TRANSCODE_MIN_FREE_BYTES, UCC_IMAGE_*).
+	TranscodeMaxPixels, TranscodeMaxFrames       int64
+	TranscodeMaxDuration                         time.Duration
+	TranscodeMinBytesPerSecond, TranscodeMinFree int64
+	TranscodeMaxStreams, TranscodeMaxBitDepth    int
+	TranscodePerCreator                          int
+	ImageMaxDecodeBytes                          int64
+	ImageDecoders                                int
 	// ViewVideoHourlyCap, ViewCreatorHourlyCap and ViewMintHourlyCap are
 	// the per-network sliding-hour limits; ViewCreatorNetworkTTL how long a
 	// creator's signed-in network marks self-views.
@@ -310,6 +335,21 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.UploadQuotaBytes = p.int64Range("UCC_UPLOAD_QUOTA_BYTES", 0)
 	c.TranscodeTimeout = p.duration("UCC_TRANSCODE_TIMEOUT", time.Second)
 	c.Workers = p.intRange("UCC_WORKERS", 1, 256)
+	c.UploadMaxOpen = p.intRange("UCC_UPLOAD_MAX_OPEN_SESSIONS", 1, 1000)
+	c.MediaURLTTL = p.duration("UCC_MEDIA_URL_TTL", time.Minute)
+	if p.err == nil && c.MediaURLTTL > time.Hour {
+		p.fail("UCC_MEDIA_URL_TTL", "must be at most 1h (a link to a video turned private works until it expires), got %s", c.MediaURLTTL)
+	}
+	c.TranscodeMaxPixels = p.int64Range("UCC_TRANSCODE_MAX_PIXELS", 64*64)
+	c.TranscodeMaxFrames = p.int64Range("UCC_TRANSCODE_MAX_FRAMES", 1)
+	c.TranscodeMaxDuration = p.duration("UCC_TRANSCODE_MAX_DURATION", time.Second)
+	c.TranscodeMinBytesPerSecond = p.int64Range("UCC_TRANSCODE_MIN_BYTES_PER_SECOND", 1)
+	c.TranscodeMaxStreams = p.intRange("UCC_TRANSCODE_MAX_STREAMS", 1, 1024)
+	c.TranscodeMaxBitDepth = p.intRange("UCC_TRANSCODE_MAX_BIT_DEPTH", 8, 32)
+	c.TranscodePerCreator = p.intRange("UCC_TRANSCODE_PER_CREATOR", 1, 1024)
+	c.TranscodeMinFree = p.int64Range("UCC_TRANSCODE_MIN_FREE_BYTES", 1)
+	c.ImageMaxDecodeBytes = p.int64Range("UCC_IMAGE_MAX_DECODE_BYTES", 1<<20)
+	c.ImageDecoders = p.intRange("UCC_IMAGE_DECODERS", 1, 256)
 	c.ViewMinWatch = p.duration("UCC_VIEW_MIN_WATCH", 0)
 	c.ViewDedupWindow = p.duration("UCC_VIEW_DEDUP_WINDOW", time.Second)
 	c.ViewFlushEvery = p.duration("UCC_VIEW_FLUSH_INTERVAL", 100*time.Millisecond)

@@ -66,7 +66,9 @@ func TestProcessingSurvivesSIGKILL(t *testing.T) {
 	ctx := context.Background()
 	tmp := t.TempDir() // the child's TMPDIR: where transcoding jobs work
 	p := newUCC(t, e.serveEnv(t, e.Bucket.S3.Endpoint, map[string]string{
-		"TMPDIR": tmp, "UCC_TRANSCODE_TIMEOUT": "12s", "UCC_JOB_RESCUE_AFTER": "13s",
+		// A job past its timeout fails for good (no retry), so the re-run
+		// must fit in it even on a loaded machine; the rescue waits just longer.
+		"TMPDIR": tmp, "UCC_TRANSCODE_TIMEOUT": "40s", "UCC_JOB_RESCUE_AFTER": "41s",
 	}))
 	p.Start()
 	creator := testenv.SignUp(t, p.Base, "proc@example.com", "processor")

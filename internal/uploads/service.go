@@ -24,7 +24,24 @@ type Config struct {
 	QuotaBytes int64         // per-creator storage quota, 0 = unlimited (UCC_UPLOAD_QUOTA_BYTES)
 	PartSize   int64         // multipart part size; default DefaultPartSize, at least MinPartSize
 	TTL        time.Duration // how long a session lives; default DefaultTTL
-	Log        *slog.Logger
+	// MaxOpen caps the unexpired sessions one creator has open
+	// (UCC_UPLOAD_MAX_OPEN_SESSIONS); default DefaultMaxOpen.
+	MaxOpen int
+	Log     *slog.Logger
+}
+
+// DefaultMaxOpen is how many resumable uploads a creator may have open at once.
+const DefaultMaxOpen = 5
+
+// ErrTooManySessions is what Store.Create returns for a creator at the
+// open-session cap.
+var ErrTooManySessions = errors.New("uploads: too many open sessions")
+
+func (s *Service) maxOpen() int {
+	if s.cfg.MaxOpen > 0 {
+		return s.cfg.MaxOpen
+	}
+	return DefaultMaxOpen
 }
 
 // Service runs resumable uploads.
@@ -123,7 +140,11 @@ func (s *Service) Create(ctx context.Context, creatorID int64, length int64, met
 		ID: id, CreatorID: creatorID, Length: length, PartSize: s.partSizeFor(length), Metadata: clean,
 		ObjectKey: key, MultipartID: mpID, Parts: []Part{}, CreatedAt: now, ExpiresAt: now.Add(s.cfg.TTL),
 	}
-	used, ok, err := s.store.Create(ctx, sess, s.cfg.QuotaBytes)
+	used, ok, err := s.store.Create(ctx, sess, s.cfg.QuotaBytes, s.maxOpen())
+	if errors.Is(err, ErrTooManySessions) {
+		err = errs.New(errs.ErrRateLimited, "too_many_uploads", "you already have %d uploads in progress; finish or cancel one before starting another",
+			errs.P("Count", s.maxOpen()))
+	}
 	if err == nil && !ok {
 		left := max(s.cfg.QuotaBytes-used, 0)
 		err = errs.NewVariant(errs.ErrTooLarge, "quota_exceeded", "needs", "quota exceeded: this file needs %s but only %s of your %s storage quota is left",

@@ -80,7 +80,10 @@ type Store interface {
 	// Create inserts s unless the creator's stored videos plus open sessions
 	// plus s.Length exceed quota (0 means unlimited). ok is false, and nothing
 	// is inserted, when over quota; used is what the creator already holds.
-	Create(ctx context.Context, s Session, quota int64) (used int64, ok bool, err error)
+	//
+	// When maxOpen > 0 and the creator already has that many unexpired
+	// sessions open, nothing is inserted and err is ErrTooManySessions.
+	Create(ctx context.Context, s Session, quota int64, maxOpen int) (used int64, ok bool, err error)
 	// Get returns a session or errs.ErrNotFound.
 	Get(ctx context.Context, id string) (Session, error)
 	// NextPartNumber reserves the next multipart part number of a session.

@@ -17,6 +17,10 @@ var (
 	errGaveUp        = errs.New(errs.ErrUnavailable, "processing_failed", "processing failed repeatedly; delete the video and upload it again")
 )
 
+// errNoDisk is a worker without the disk space a job needs; the job waits
+// and tries again, so a creator only reads it if that never changes.
+var errNoDisk = errs.New(errs.ErrUnavailable, "no_disk_space", "the worker has no disk space for this video now; it will try again later")
+
 // errTookTooLong is the failure of processing that ran past limit.
 func errTookTooLong(limit time.Duration) error {
 	return errs.New(errs.ErrTooLarge, "processing_timeout", "processing took longer than the %s limit", errs.P("Limit", limit))
@@ -29,6 +33,12 @@ func Failure(reason string) error {
 		if e.Error() == reason {
 			return e
 		}
+	}
+	if e, ok := parseLimitError(reason); ok {
+		return e
+	}
+	if reason == errNoDisk.Error() {
+		return errNoDisk
 	}
 	if s, ok := strings.CutPrefix(reason, "processing took longer than the "); ok {
 		if s, ok = strings.CutSuffix(s, " limit"); ok {

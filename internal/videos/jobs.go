@@ -3,6 +3,7 @@ package videos
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -47,8 +48,22 @@ func (w *TranscodeWorker) Timeout(*river.Job[TranscodeArgs]) time.Duration {
 // decoded) marks the video failed and cancels the job; a transient one
 // (storage, database) is retried with backoff, and the last attempt marks
 // the video failed.
+//
+// A job that runs past UCC_TRANSCODE_TIMEOUT is permanent too: the file
+// would take as long again at every attempt. A creator with
+// Limits.PerCreator jobs running already, or a worker short of disk, waits
+// (the job is snoozed, which costs no attempt).
 func (w *TranscodeWorker) Work(ctx context.Context, job *river.Job[TranscodeArgs]) error {
 	s := w.Service
+	if job.JobRow != nil && job.ID > 0 {
+		ahead, err := s.store.TranscodesAhead(ctx, job.Args.VideoID, job.ID)
+		if err != nil {
+			return err
+		}
+		if ahead >= s.limits.PerCreator {
+			return river.JobSnooze(perCreatorWait)
+		}
+	}
 	err := s.Process(ctx, job.Args.VideoID)
 	if err == nil {
 		return nil
@@ -59,15 +74,25 @@ func (w *TranscodeWorker) Work(ctx context.Context, job *river.Job[TranscodeArgs
 	case errors.As(err, &perm):
 		s.failVideo(ctx, job.Args.VideoID, perm.reason, err)
 		return river.JobCancel(err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		reason := errTookTooLong(s.cfg.TranscodeTimeout)
+		s.failVideo(ctx, job.Args.VideoID, reason.Error(), err)
+		return river.JobCancel(fmt.Errorf("%w: %w", reason, err))
+	case errors.Is(err, errNoDisk):
+		s.log.WarnContext(ctx, "transcode waits for disk space", "video_id", job.Args.VideoID, "err", err)
+		return river.JobSnooze(noDiskWait)
 	case last:
-		reason := errGaveUp.Error()
-		if errors.Is(err, context.DeadlineExceeded) {
-			reason = errTookTooLong(s.cfg.TranscodeTimeout).Error()
-		}
-		s.failVideo(ctx, job.Args.VideoID, reason, err)
+		s.failVideo(ctx, job.Args.VideoID, errGaveUp.Error(), err)
 	}
 	return err
 }
+
+// How long a job waits before it looks again for a free per-creator slot
+// or for disk space.
+const (
+	perCreatorWait = 15 * time.Second
+	noDiskWait     = time.Minute
+)
 
 // permanentError is a failure retrying cannot fix.
 type permanentError struct {

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif" // decoders for thumbnail validation
-	_ "image/jpeg"
+	"image/color"
+	_ "image/gif" // decoders for thumbnails
+	"image/jpeg"
 	_ "image/png"
 	"io"
 	"path"
@@ -86,6 +87,7 @@ func (s *Service) Update(ctx context.Context, publicID string, u *accounts.User,
 			return Video{}, err
 		}
 	}
+	before := v.Visibility
 	if p.Visibility != nil {
 		if strings.TrimSpace(*p.Visibility) == "" {
 			return Video{}, errs.Invalid("invalid_visibility", "visibility must be public, unlisted or private")
@@ -100,15 +102,20 @@ func (s *Service) Update(ctx context.Context, publicID string, u *accounts.User,
 	if err := s.store.UpdateVideo(ctx, v); err != nil {
 		return Video{}, err
 	}
+	if before != v.Visibility {
+		s.hidden(ctx, v) // cached copies may list it or allow playing it
+	}
 	return s.Get(ctx, publicID, u)
 }
 
 // MaxThumbnailBytes caps a custom thumbnail.
 const MaxThumbnailBytes = 5 << 20
 
-// ReplaceThumbnail stores a custom thumbnail (JPEG, PNG or GIF, decoded to
-// check it really is one; at most MaxThumbnailBytes) under a new random key
-// and removes the previous custom one.
+// ReplaceThumbnail stores a custom thumbnail (JPEG, PNG or GIF; at most
+// MaxThumbnailBytes, and no more than Limits.ImageMaxDecodeBytes once
+// decoded) re-encoded as a JPEG under a new random key, and removes the
+// previous custom one. Decoding waits for one of Limits.ImageDecoders
+// slots, so a burst of uploads cannot take more memory than they allow.
 func (s *Service) ReplaceThumbnail(ctx context.Context, publicID string, u *accounts.User, r io.Reader) (Video, error) {
 	v, err := s.owned(ctx, publicID, u)
 	if err != nil {
@@ -124,19 +131,24 @@ func (s *Service) ReplaceThumbnail(ctx context.Context, publicID string, u *acco
 	if len(data) == 0 {
 		return Video{}, errs.InvalidVariant("empty_file", "thumbnail", "the thumbnail file is empty")
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return Video{}, errs.New(errs.ErrUnsupported, "not_an_image", "the thumbnail must be a JPEG, PNG or GIF image")
 	}
 	if cfg.Width < 16 || cfg.Height < 16 || cfg.Width > 8192 || cfg.Height > 8192 {
 		return Video{}, errs.Invalid("bad_thumbnail_size", "the thumbnail must be between 16x16 and 8192x8192 pixels")
 	}
-	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
-		return Video{}, errs.Invalid("corrupt_image", "the thumbnail image is damaged")
+	if need := int64(cfg.Width) * int64(cfg.Height) * bytesPerPixel(cfg.ColorModel); need > s.limits.ImageMaxDecodeBytes {
+		return Video{}, errs.NewVariant(errs.ErrTooLarge, "thumbnail_too_large", "decoded",
+			"the thumbnail would take %s of memory to open, more than the %s limit; save it smaller or as an 8-bit JPEG or PNG",
+			errs.P("Size", bytesize.Format(need)), errs.P("Limit", bytesize.Format(s.limits.ImageMaxDecodeBytes)))
 	}
-	ext := map[string]string{"jpeg": "jpg", "png": "png", "gif": "gif"}[format]
-	key := ObjectPrefix(v.PublicID) + "thumb-" + NewPublicID() + "." + ext
-	if _, err := s.objs.Put(ctx, key, bytes.NewReader(data), int64(len(data)), objects.PutOptions{ContentType: "image/" + format}); err != nil {
+	jpg, err := s.reencode(ctx, data)
+	if err != nil {
+		return Video{}, err
+	}
+	key := ObjectPrefix(v.PublicID) + "thumb-" + NewPublicID() + ".jpg"
+	if _, err := s.objs.Put(ctx, key, bytes.NewReader(jpg), int64(len(jpg)), objects.PutOptions{ContentType: "image/jpeg"}); err != nil {
 		return Video{}, err
 	}
 	if err := s.store.SetThumbnail(ctx, v.ID, key); err != nil {
@@ -170,6 +182,7 @@ func (s *Service) deleteVideo(ctx context.Context, v Video) error {
 	if err := s.store.MarkDeleting(ctx, v.ID); err != nil {
 		return err
 	}
+	s.hidden(ctx, v)
 	if v.OriginalKey != "" {
 		if err := s.objs.Delete(ctx, v.OriginalKey); err != nil {
 			return fmt.Errorf("delete original: %w", err)
@@ -300,4 +313,42 @@ func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// bytesPerPixel is what one pixel of an image in model takes once decoded
+// by the standard library (16-bit PNGs take 8).
+func bytesPerPixel(m color.Model) int64 {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.RGBAModel, color.NRGBAModel, color.YCbCrModel, color.CMYKModel:
+		return 4
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 8
+}
+
+// reencode decodes an image (holding a decoder slot) and writes it again
+// as a JPEG: no metadata, no trailing bytes, nothing a browser could take
+// for something other than a picture.
+func (s *Service) reencode(ctx context.Context, data []byte) ([]byte, error) {
+	select {
+	case s.decoders <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.decoders }()
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, errs.Invalid("corrupt_image", "the thumbnail image is damaged")
+	}
+	var out bytes.Buffer
+	if err := jpeg.Encode(&out, img, &jpeg.Options{Quality: 90}); err != nil {
+		return nil, fmt.Errorf("re-encode thumbnail: %w", err)
+	}
+	return out.Bytes(), nil
 }

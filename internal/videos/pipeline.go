@@ -61,9 +61,21 @@ func Ladder(short int) []int {
 	return out
 }
 
-// inputArgs are the ffmpeg options that open an original safely.
+// inputArgs are the ffmpeg options that open an original safely: only the
+// accepted containers and decoders, only local files.
 func inputArgs(src string) []string {
-	return []string{"-format_whitelist", allowedDemuxers, "-protocol_whitelist", "file", "-i", src}
+	return []string{"-format_whitelist", allowedDemuxers, "-protocol_whitelist", "file", "-codec_whitelist", allowedDecoders, "-i", src}
+}
+
+// command is an ffmpeg or ffprobe process: an empty environment (it must
+// not inherit the database URL, the S3 keys or UCC_SECRET_KEY that a
+// crafted file exploiting a decoder could read), killed with ctx and with
+// UCC.
+func (pl *pipeline) command(ctx context.Context, bin string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = []string{}
+	cmd.SysProcAttr = childAttr()
+	return cmd
 }
 
 // thumbnail writes a JPEG: a frame 10% into a video, or the waveform of an
@@ -162,7 +174,10 @@ func (pl *pipeline) encode(ctx context.Context, src, thumb, dir string, p Probe,
 			} else {
 				args = append(args, "-an")
 			}
-			args = append(args, "-crf", "23", "-maxrate", maxrate(n), "-bufsize", maxrate(n), "-fpsmax", "60")
+			// Variable frame rate: each decoded frame is written once (at
+			// most 60 a second), never duplicated to fill a gap between
+			// timestamps, so two frames ten hours apart stay two frames.
+			args = append(args, "-crf", "23", "-maxrate", maxrate(n), "-bufsize", maxrate(n), "-fpsmax", "60", "-fps_mode", "vfr")
 			args = append(args, common...)
 			args = append(args, o.path)
 			outs = append(outs, o)
@@ -190,8 +205,7 @@ func (pl *pipeline) encode(ctx context.Context, src, thumb, dir string, p Probe,
 // (when not nil). A failure while ctx is alive is permanent (ffmpeg could not
 // decode or encode the file); one caused by ctx (timeout, shutdown) is not.
 func (pl *pipeline) runFFmpeg(ctx context.Context, args []string, progress func(time.Duration)) error {
-	cmd := exec.CommandContext(ctx, pl.ffmpegBin, args...)
-	cmd.SysProcAttr = childAttr()
+	cmd := pl.command(ctx, pl.ffmpegBin, args...)
 	cmd.WaitDelay = 10 * time.Second
 	var stderr tailBuffer
 	cmd.Stderr = &stderr

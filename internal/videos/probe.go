@@ -21,6 +21,13 @@ import (
 // and image sequences can never make them read other files or URLs.
 const allowedDemuxers = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,asf,ogg,mp3,wav,flac,aac"
 
+// allowedDecoders are the decoders ffprobe and ffmpeg may open for an
+// original (-codec_whitelist): the camera, phone, screen-recorder and
+// editor codecs, and nothing of the long tail of rarely used, rarely
+// fuzzed decoders FFmpeg also carries.
+const allowedDecoders = "h264,hevc,vp8,vp9,av1,libdav1d,libaom-av1,mpeg4,msmpeg4v3,mpeg2video,mpeg1video,mjpeg,prores,dnxhd,theora,wmv3,vc1,flv,h263," +
+	"aac,mp3,mp3float,mp2,mp2float,opus,libopus,vorbis,flac,alac,ac3,ac3_fixed,eac3,wmav2,pcm_s16le,pcm_s16be,pcm_s24le,pcm_s32le,pcm_f32le,pcm_u8,pcm_mulaw,pcm_alaw,pcm_s24be,pcm_f32be"
+
 // Probe is what ffprobe found in a media file.
 type Probe struct {
 	Format     string  // demuxer, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
@@ -29,6 +36,11 @@ type Probe struct {
 	Height     int     // display height (after rotation)
 	VideoCodec string  // "" without a video stream
 	AudioCodec string  // "" without an audio stream
+	Streams    int     // streams of every kind in the file
+	BitDepth   int     // bits per sample of the video, 0 when unknown
+	// Frames is the video stream's packet count when the probe counted
+	// them (-count_packets), else 0.
+	Frames int64
 }
 
 // HasVideo reports whether the file has a (non-cover-art) video stream.
@@ -53,6 +65,9 @@ type ffprobeOut struct {
 	Streams []struct {
 		CodecType   string            `json:"codec_type"`
 		CodecName   string            `json:"codec_name"`
+		PixFmt      string            `json:"pix_fmt"`
+		RawBits     string            `json:"bits_per_raw_sample"`
+		Packets     string            `json:"nb_read_packets"`
 		Width       int               `json:"width"`
 		Height      int               `json:"height"`
 		Duration    string            `json:"duration"`
@@ -69,16 +84,24 @@ type ffprobeOut struct {
 // ffprobe probes input (a local path or a URL allowed by protocols). A file
 // ffprobe cannot read returns errProbeFailed; one without a decodable
 // stream returns ErrNoStreams.
-func (pl *pipeline) ffprobe(ctx context.Context, input, protocols string) (Probe, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+//
+// With countFrames it also reads every packet (demuxing, not decoding) to
+// count the video's frames, which a header cannot lie about.
+func (pl *pipeline) ffprobe(ctx context.Context, input, protocols string, countFrames ...bool) (Probe, error) {
+	limit := 2 * time.Minute
+	args := []string{"-v", "error", "-hide_banner",
+		"-format_whitelist", allowedDemuxers, "-protocol_whitelist", protocols, "-codec_whitelist", allowedDecoders}
+	if len(countFrames) > 0 && countFrames[0] {
+		args = append(args, "-count_packets")
+		limit = 15 * time.Minute // reads the whole file (8 GiB at the default upload cap)
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, pl.ffprobeBin, "-v", "error", "-hide_banner",
-		"-format_whitelist", allowedDemuxers, "-protocol_whitelist", protocols,
-		"-show_format", "-show_streams", "-of", "json", input)
+	args = append(args, "-show_format", "-show_streams", "-of", "json", input)
+	cmd := pl.command(ctx, pl.ffprobeBin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
-	cmd.SysProcAttr = childAttr()
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return Probe{}, fmt.Errorf("%w: ffprobe: %w", errs.ErrUnavailable, ctx.Err())
@@ -99,7 +122,7 @@ func parseProbe(b []byte) (Probe, error) {
 	if err := json.Unmarshal(b, &out); err != nil {
 		return Probe{}, fmt.Errorf("%w: bad ffprobe output: %v", errProbeFailed, err)
 	}
-	p := Probe{Format: out.Format.FormatName}
+	p := Probe{Format: out.Format.FormatName, Streams: len(out.Streams)}
 	p.Duration, _ = strconv.ParseFloat(out.Format.Duration, 64)
 	for _, s := range out.Streams {
 		if s.CodecName == "" || s.CodecName == "none" {
@@ -111,6 +134,8 @@ func parseProbe(b []byte) (Probe, error) {
 				continue // cover art is not a video
 			}
 			p.VideoCodec, p.Width, p.Height = s.CodecName, s.Width, s.Height
+			p.BitDepth = bitDepth(s.PixFmt, s.RawBits)
+			p.Frames, _ = strconv.ParseInt(s.Packets, 10, 64)
 			rot := 0.0
 			if r, err := strconv.ParseFloat(s.Tags["rotate"], 64); err == nil {
 				rot = r
@@ -144,6 +169,28 @@ func parseProbe(b []byte) (Probe, error) {
 	return p, nil
 }
 
+// bitDepth is the bits per sample of a video stream: bits_per_raw_sample
+// when ffprobe knows it, else read from the pixel format's name (yuv420p10le,
+// rgb48be, gray16le); 8 for the ordinary formats, 0 when unknown.
+func bitDepth(pixFmt, rawBits string) int {
+	if n, err := strconv.Atoi(rawBits); err == nil && n > 0 {
+		return n
+	}
+	if pixFmt == "" {
+		return 0
+	}
+	f := strings.TrimSuffix(strings.TrimSuffix(pixFmt, "le"), "be")
+	for _, c := range []struct {
+		suffix string
+		bits   int
+	}{{"p9", 9}, {"p10", 10}, {"p12", 12}, {"p14", 14}, {"p16", 16}, {"48", 16}, {"64", 16}, {"gray16", 16}, {"gray10", 10}, {"gray12", 12}, {"f32", 32}} {
+		if strings.HasSuffix(f, c.suffix) {
+			return c.bits
+		}
+	}
+	return 8
+}
+
 func lastLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
@@ -155,8 +202,22 @@ func lastLine(s string) string {
 // probeObject probes the stored object at key: through its local path on
 // the fs driver, else through a short-lived presigned URL (ffprobe reads
 // HTTP with Range requests, so only the parts it needs are fetched). A
-// refused file gets the error a creator understands.
+// refused file gets the error a creator understands, and so does a file
+// past one of the Limits: no job is enqueued for it.
 func (s *Service) probeObject(ctx context.Context, key string, size int64) (Probe, error) {
+	p, err := s.probeStored(ctx, key, size)
+	if err != nil {
+		return p, err
+	}
+	if err := s.limits.check(p, size); err != nil {
+		s.log.InfoContext(ctx, "upload refused by a transcoding limit", "key", key, "err", err)
+		return Probe{}, err
+	}
+	return p, nil
+}
+
+// probeStored is probeObject without the limits.
+func (s *Service) probeStored(ctx context.Context, key string, size int64) (Probe, error) {
 	if size == 0 {
 		return Probe{}, ErrEmptyFile
 	}

@@ -21,3 +21,12 @@ func lockFile(f *os.File) (ok bool, err error) {
 	}
 	return err == nil, err
 }
+
+// freeBytes is the disk space left to an unprivileged user under dir.
+func freeBytes(dir string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ucc-video/ucc/internal/bytesize"
 	"github.com/ucc-video/ucc/internal/errs"
 	"github.com/ucc-video/ucc/internal/objects"
 )
@@ -73,13 +74,18 @@ func (s *Service) Process(ctx context.Context, videoID int64) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.pipeline.ffprobe(ctx, src, "file")
+	p, err := s.pipeline.ffprobe(ctx, src, "file", true)
 	if errors.Is(err, errProbeFailed) {
 		return &permanentError{reason: "the file could not be read; it may be damaged", err: err}
 	} else if errors.Is(err, ErrNoStreams) {
 		return &permanentError{reason: "the file has no video or audio stream UCC can decode", err: err}
 	} else if err != nil {
 		return err
+	}
+	// The limits again, now with the frames counted: no decoding starts
+	// for a file past one.
+	if err := s.limits.check(p, v.OriginalSize); err != nil {
+		return &permanentError{reason: err.Error(), err: err}
 	}
 	if err := s.store.SetProbed(ctx, v.ID, p.Duration, p.Width, p.Height); err != nil {
 		return err
@@ -94,6 +100,27 @@ func (s *Service) Process(ctx context.Context, videoID int64) error {
 		return err
 	}
 
+	// Read the renditions back: their duration, not the original's header
+	// (which the uploader wrote and may have patched), is the video's: it
+	// sets the minimum watch time and the play tokens' lifetime.
+	probes := make([]Probe, len(outs))
+	duration := 0.0
+	for i, o := range outs {
+		op, err := s.pipeline.ffprobe(ctx, o.path, "file")
+		if errors.Is(err, errProbeFailed) || errors.Is(err, ErrNoStreams) {
+			return &permanentError{reason: errUnconvertible.Error(), err: fmt.Errorf("an encoded rendition could not be read back: %w", err)}
+		} else if err != nil {
+			return err // the job's time ran out or ffprobe could not start: not the file's fault
+		}
+		probes[i] = op
+		duration = max(duration, op.Duration)
+	}
+	if duration != p.Duration {
+		if err := s.store.SetProbed(ctx, v.ID, duration, p.Width, p.Height); err != nil {
+			return err
+		}
+	}
+
 	// Upload outputs, then commit them in one transaction.
 	var rs []Rendition
 	var keys []string
@@ -103,24 +130,18 @@ func (s *Service) Process(ctx context.Context, videoID int64) error {
 		}
 		return err
 	}
-	for _, o := range outs {
+	for i, o := range outs {
 		key := renditionKey(v.PublicID, o.short)
 		info, err := s.putFile(ctx, key, o.path, "video/mp4")
 		keys = append(keys, key)
 		if err != nil {
 			return fail(err)
 		}
-		op, err := s.pipeline.ffprobe(ctx, o.path, "file")
-		if errors.Is(err, errProbeFailed) || errors.Is(err, ErrNoStreams) {
-			return fail(&permanentError{reason: "an encoded rendition could not be read back", err: err})
-		} else if err != nil {
-			return fail(err) // the job's time ran out or ffprobe could not start: not the file's fault
-		}
 		br := 0
-		if p.Duration > 0 {
-			br = int(float64(info.Size*8) / p.Duration)
+		if duration > 0 {
+			br = int(float64(info.Size*8) / duration)
 		}
-		rs = append(rs, Rendition{Height: op.Height, Width: op.Width, Key: key, Size: info.Size, Bitrate: br})
+		rs = append(rs, Rendition{Height: probes[i].Height, Width: probes[i].Width, Key: key, Size: info.Size, Bitrate: br})
 	}
 	tkey := autoThumbKey(v.PublicID)
 	keys = append(keys, tkey)
@@ -150,6 +171,17 @@ func (s *Service) localOriginal(ctx context.Context, key, dir string) (string, e
 			return "", &permanentError{reason: "the uploaded file is missing from storage", err: err}
 		}
 		return p, nil
+	}
+	info, err := s.objs.Stat(ctx, key)
+	if errors.Is(err, objects.ErrNotFound) {
+		return "", &permanentError{reason: "the uploaded file is missing from storage", err: err}
+	} else if err != nil {
+		return "", fmt.Errorf("stat original: %w", err)
+	}
+	// The original, its renditions (never larger than it with our bitrate
+	// caps, in practice far smaller) and the margin must fit.
+	if free, err := freeBytes(dir); err == nil && free < 2*info.Size+s.limits.MinFreeBytes {
+		return "", fmt.Errorf("%w: %s free in %s, %s needed", errNoDisk, bytesize.Format(free), dir, bytesize.Format(2*info.Size+s.limits.MinFreeBytes))
 	}
 	rc, _, err := s.objs.Get(ctx, key, 0, -1)
 	if errors.Is(err, objects.ErrNotFound) {

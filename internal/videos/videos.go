@@ -133,7 +133,7 @@ type Store interface {
 	CreateChannel(ctx context.Context, ownerID int64, in NewChannel) (Channel, error)
 	// ChannelByOwner returns the channel of a user.
 	ChannelByOwner(ctx context.Context, ownerID int64) (Channel, error)
-	// StorageUsed sums original_size over the creator's videos.
+	// StorageUsed sums the originals and renditions of the creator's videos.
 	StorageUsed(ctx context.Context, creatorID int64) (int64, error)
 	// CreateVideo inserts a video in status processing and enqueues its
 	// TranscodeArgs job in the same transaction. When quota > 0 it locks the
@@ -167,6 +167,9 @@ type Store interface {
 	DeleteVideo(ctx context.Context, id int64) error
 	// KnownPublicIDs returns which of ids exist as videos.
 	KnownPublicIDs(ctx context.Context, ids []string) (map[string]bool, error)
+	// TranscodesAhead counts the running transcoding jobs of the creator
+	// of video videoID that were enqueued before job jobID.
+	TranscodesAhead(ctx context.Context, videoID, jobID int64) (int, error)
 }
 
 // NewVideo is a video row about to be created from a stored original.
@@ -203,6 +206,9 @@ type Media struct {
 	store objects.Store
 	ttl   time.Duration
 }
+
+// DefaultMediaURLTTL is how long presigned media URLs live by default.
+const DefaultMediaURLTTL = 10 * time.Minute
 
 // MediaPrefix is the route that serves objects when the driver cannot presign.
 const MediaPrefix = "/media/"
@@ -244,7 +250,9 @@ type Config struct {
 	Log *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// MediaURLTTL is how long a presigned media URL lives (default 6h).
+	// MediaURLTTL is how long a presigned media URL lives (UCC_MEDIA_URL_TTL;
+	// default DefaultMediaURLTTL): minutes, so a link to a video turned
+	// private stops working soon.
 	MediaURLTTL time.Duration
 	// MaxUploadBytes caps one upload (UCC_UPLOAD_MAX_BYTES); required.
 	MaxUploadBytes int64
@@ -258,6 +266,10 @@ type Config struct {
 	TempDir string
 	// Preset is the x264 preset (default "veryfast").
 	Preset string
+	// Limits bound what one file may cost (zero fields: DefaultLimits).
+	Limits Limits
+	// Announcer, when set, tells other processes to evict hidden videos.
+	Announcer Announcer
 }
 
 // Service is the videos domain service: channels, uploads, processing,
@@ -271,6 +283,46 @@ type Service struct {
 	pipeline *pipeline
 	log      *slog.Logger
 	now      func() time.Time
+	limits   Limits
+	// decoders bounds the images decoded at once (Limits.ImageDecoders).
+	decoders chan struct{}
+	// evictors drop a video from this process's caches (OnHidden).
+	evictors []func(videoID int64, publicID string)
+}
+
+// Announcer tells every UCC process that a video was hidden (made
+// unlisted or private, or deleted), so each evicts it from its caches
+// (storage/redis.Announcer, over pub/sub).
+type Announcer interface {
+	Announce(ctx context.Context, videoID int64, publicID string) error
+}
+
+// OnHidden registers f to drop a video from a cache when it is hidden,
+// here or (through Evict) in another process. Register before serving.
+func (s *Service) OnHidden(f func(videoID int64, publicID string)) {
+	s.evictors = append(s.evictors, f)
+}
+
+// Evict drops a video from every cache of this process (the caches
+// registered with OnHidden).
+func (s *Service) Evict(videoID int64, publicID string) {
+	for _, f := range s.evictors {
+		f(videoID, publicID)
+	}
+}
+
+// hidden evicts a video whose visibility narrowed, or that is being
+// deleted, from the caches of this process at once and announces it to
+// the others; a failed announcement is logged (their caches expire on
+// their own within their TTLs).
+func (s *Service) hidden(ctx context.Context, v Video) {
+	s.Evict(v.ID, v.PublicID)
+	if s.cfg.Announcer == nil {
+		return
+	}
+	if err := s.cfg.Announcer.Announce(context.WithoutCancel(ctx), v.ID, v.PublicID); err != nil {
+		s.log.WarnContext(ctx, "could not announce a hidden video to other processes", "video_id", v.ID, "err", err)
+	}
 }
 
 // NewService returns the service, or an error naming a missing dependency.
@@ -292,13 +344,15 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.MediaURLTTL <= 0 {
-		cfg.MediaURLTTL = 6 * time.Hour
+		cfg.MediaURLTTL = DefaultMediaURLTTL
 	}
 	if cfg.TranscodeTimeout <= 0 {
 		cfg.TranscodeTimeout = 2 * time.Hour
 	}
+	limits := cfg.Limits.withDefaults()
 	return &Service{
 		cfg: cfg, store: cfg.Store, objs: cfg.Objects, views: cfg.Views, log: cfg.Log, now: cfg.Now,
+		limits: limits, decoders: make(chan struct{}, limits.ImageDecoders),
 		media:    &Media{store: cfg.Objects, ttl: cfg.MediaURLTTL},
 		pipeline: newPipeline(cfg.FFmpeg, cfg.FFprobe, cfg.Preset, cfg.TempDir, cfg.Log),
 	}, nil

@@ -107,6 +107,9 @@ func TestMinWatchAndMaxAge(t *testing.T) {
 		{20, 10 * time.Second, 2 * time.Hour},
 		{0, 30 * time.Second, 2 * time.Hour},
 		{4 * 3600, 30 * time.Second, 5 * time.Hour},
+		{8, 5 * time.Second, 2 * time.Hour}, // half is 4 s: the floor
+		{1, time.Second, 2 * time.Hour},     // shorter than the floor: the whole clip
+		{2.5, 2500 * time.Millisecond, 2 * time.Hour},
 	} {
 		v := Video{DurationSeconds: c.dur, Status: videos.StatusReady}
 		if got := s.MinWatch(v); got != c.min {

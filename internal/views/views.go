@@ -271,6 +271,14 @@ func (c *videoCache) put(id string, v Video, now time.Time) {
 	c.mu.Unlock()
 }
 
+// Evict drops a video from the lookup cache, so a video made private or
+// deleted stops taking plays and reports at once (videos.Service.OnHidden).
+func (s *Service) Evict(publicID string) {
+	s.cache.mu.Lock()
+	delete(s.cache.m, publicID)
+	s.cache.mu.Unlock()
+}
+
 // NewService returns a Service; metrics may be nil, now nil means time.Now.
 func NewService(cfg Config, lookup VideoLookup, counter Counter, store Store, m *Metrics, now func() time.Time) *Service {
 	if now == nil {
@@ -285,14 +293,21 @@ func NewService(cfg Config, lookup VideoLookup, counter Counter, store Store, m 
 // Signer returns the signer of play tokens and viewer ids.
 func (s *Service) Signer() *Signer { return s.signer }
 
+// MinWatchFloor is the least watch time a view needs when half a short
+// video's duration is less (a video shorter than the floor needs its whole
+// duration): a clip of a few seconds needs more than a glance.
+const MinWatchFloor = 5 * time.Second
+
 // MinWatch is the watch time before a view of v counts: UCC_VIEW_MIN_WATCH,
-// or half the duration of a shorter video.
+// or half the duration of a shorter video, but at least MinWatchFloor (or
+// the whole video when shorter). The duration is the encoded rendition's
+// (videos.Service.Process), never the uploaded file's header.
 func (s *Service) MinWatch(v Video) time.Duration {
-	half := time.Duration(v.DurationSeconds * float64(time.Second) / 2)
-	if v.DurationSeconds > 0 && half < s.cfg.MinWatch {
-		return half
+	d := time.Duration(v.DurationSeconds * float64(time.Second))
+	if v.DurationSeconds <= 0 || d/2 >= s.cfg.MinWatch {
+		return s.cfg.MinWatch
 	}
-	return s.cfg.MinWatch
+	return max(d/2, min(MinWatchFloor, d, s.cfg.MinWatch))
 }
 
 // MaxTokenAge is how long a play token for v stays valid: its duration plus

@@ -247,13 +247,17 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 		commStore = set.commStore(commStore)
 	}
 	comm := community.NewService(commStore, vids, uccredis.NewLimiter(ts.rdb, ts.prefix, "comment"), set.community, now)
+	vids.OnHidden(func(id int64, publicID string) { // as cmd/ucc wires it
+		comm.Evict(id)
+		vw.Evict(publicID)
+	})
 
 	var fin uploads.Finisher = vids
 	if set.recording {
 		ts.fin = &recordingFinisher{objs: ts.objs, videos: vids}
 		fin = ts.fin
 	}
-	ucfg := uploads.Config{MaxBytes: 1 << 30, Log: log}
+	ucfg := uploads.Config{MaxBytes: 1 << 30, Log: log, MaxOpen: 1000} // tests open sessions freely; TestOpenUploadSessionsCapped sets a cap
 	for _, f := range set.uploads {
 		f(&ucfg)
 	}

@@ -246,7 +246,10 @@ func (s *Server) serveMedia(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Type", m.ContentType)
 	if m.Public {
-		h.Set("Cache-Control", "public, max-age=3600")
+		// Shared caches may keep it but must ask again before each use, so a
+		// video turned private stops being served from them at once (the
+		// answer to a revalidation is a cheap 304 while it stays public).
+		h.Set("Cache-Control", "public, no-cache")
 	} else {
 		h.Set("Cache-Control", "private, max-age=3600")
 	}

@@ -45,7 +45,7 @@ func scanUpload(row pgx.Row) (uploads.Session, error) {
 }
 
 // Create inserts s when the creator's videos plus open sessions plus s fit in quota.
-func (u *Uploads) Create(ctx context.Context, s uploads.Session, quota int64) (used int64, ok bool, err error) {
+func (u *Uploads) Create(ctx context.Context, s uploads.Session, quota int64, maxOpen int) (used int64, ok bool, err error) {
 	meta, err := json.Marshal(s.Metadata)
 	if err != nil {
 		return 0, false, err
@@ -61,9 +61,20 @@ func (u *Uploads) Create(ctx context.Context, s uploads.Session, quota int64) (u
 		}
 		if err := tx.QueryRow(ctx, `
 			SELECT coalesce((SELECT sum(original_size) FROM videos WHERE creator_id = $1), 0)
+			     + coalesce((SELECT sum(r.size_bytes) FROM renditions r JOIN videos v ON v.id = r.video_id WHERE v.creator_id = $1), 0)
 			     + coalesce((SELECT sum(upload_length) FROM upload_sessions WHERE creator_id = $1), 0)`,
 			s.CreatorID).Scan(&used); err != nil {
 			return err
+		}
+		if maxOpen > 0 {
+			var open int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM upload_sessions WHERE creator_id = $1 AND expires_at > $2`,
+				s.CreatorID, s.CreatedAt).Scan(&open); err != nil {
+				return err
+			}
+			if open >= maxOpen {
+				return uploads.ErrTooManySessions
+			}
 		}
 		if quota > 0 && used+s.Length > quota {
 			return nil

@@ -27,18 +27,18 @@ func TestUploadsStore(t *testing.T) {
 	sess := uploads.Session{ID: "abcdefghijklmnopqrstuvwx", CreatorID: u.ID, Length: 100, PartSize: 10,
 		Metadata: map[string]string{"title": "T"}, ObjectKey: "originals/x", MultipartID: "mp", Parts: []uploads.Part{},
 		CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
-	if used, ok, err := s.Create(ctx, sess, 150); err != nil || !ok || used != 0 {
+	if used, ok, err := s.Create(ctx, sess, 150, 0); err != nil || !ok || used != 0 {
 		t.Fatalf("Create = %d %v %v", used, ok, err)
 	}
 	over := sess
 	over.ID = "zzzzzzzzzzzzzzzzzzzzzzzz"
-	if used, ok, err := s.Create(ctx, over, 150); err != nil || ok || used != 100 {
+	if used, ok, err := s.Create(ctx, over, 150, 0); err != nil || ok || used != 100 {
 		t.Fatalf("Create over quota = %d %v %v", used, ok, err)
 	}
 	if _, err := s.Get(ctx, over.ID); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("an over-quota session was stored: %v", err)
 	}
-	if _, ok, err := s.Create(ctx, over, 0); err != nil || !ok {
+	if _, ok, err := s.Create(ctx, over, 0, 0); err != nil || !ok {
 		t.Fatalf("quota 0 is unlimited: %v %v", ok, err)
 	}
 

@@ -48,10 +48,15 @@ func (s *Videos) inserter() (riverInserter, error) {
 	return s.jobs.c, nil
 }
 
-// StorageUsed sums original_size over the creator's videos.
+// storageUsedSQL is the bytes creator $1 stores: the originals and the
+// renditions made from them (thumbnails are small and capped apart).
+const storageUsedSQL = `SELECT ((SELECT coalesce(sum(original_size), 0) FROM videos WHERE creator_id = $1)
+	+ (SELECT coalesce(sum(r.size_bytes), 0) FROM renditions r JOIN videos v ON v.id = r.video_id WHERE v.creator_id = $1))::bigint`
+
+// StorageUsed sums the originals and renditions of the creator's videos.
 func (s *Videos) StorageUsed(ctx context.Context, creatorID int64) (int64, error) {
 	var n int64
-	err := s.db.Pool.QueryRow(ctx, `SELECT coalesce(sum(original_size), 0)::bigint FROM videos WHERE creator_id = $1`, creatorID).Scan(&n)
+	err := s.db.Pool.QueryRow(ctx, storageUsedSQL, creatorID).Scan(&n)
 	return n, mapErr(err)
 }
 
@@ -70,7 +75,7 @@ func (s *Videos) CreateVideo(ctx context.Context, nv videos.NewVideo, quota int6
 			if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, nv.CreatorID); err != nil {
 				return mapErr(err)
 			}
-			if err := tx.QueryRow(ctx, `SELECT coalesce(sum(original_size), 0)::bigint FROM videos WHERE creator_id = $1`, nv.CreatorID).Scan(&used); err != nil {
+			if err := tx.QueryRow(ctx, storageUsedSQL, nv.CreatorID).Scan(&used); err != nil {
 				return mapErr(err)
 			}
 			if used+nv.OriginalSize > quota {
@@ -257,4 +262,18 @@ func (s *Videos) exec1(ctx context.Context, sql string, args ...any) error {
 		return fmt.Errorf("%w", errs.ErrNotFound)
 	}
 	return nil
+}
+
+// TranscodesAhead counts the running transcoding jobs (River's table) of
+// the creator of video videoID with a lower job id than jobID, so the
+// oldest jobs of a creator run and the newer ones wait.
+func (s *Videos) TranscodesAhead(ctx context.Context, videoID, jobID int64) (int, error) {
+	var n int
+	err := s.db.Pool.QueryRow(ctx, `
+		SELECT count(*) FROM river_job j
+		JOIN videos v ON v.id = (j.args->>'video_id')::bigint
+		WHERE j.kind = $3 AND j.state = 'running' AND j.id < $2
+		  AND v.creator_id = (SELECT creator_id FROM videos WHERE id = $1)`,
+		videoID, jobID, videos.TranscodeArgs{}.Kind()).Scan(&n)
+	return n, mapErr(err)
 }
