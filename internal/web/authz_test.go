@@ -430,6 +430,7 @@ func authzRows(w *authzWorld) []authzRow {
 		{route: "GET /static/*filepath", req: same("GET", "/static/css/app.css", nil), want: all(200)},
 		{route: "HEAD /static/*filepath", req: same("HEAD", "/static/css/app.css", nil), want: all(200)},
 		{route: "GET /favicon.ico", req: same("GET", "/favicon.ico", nil), want: all(301)},
+		{route: "GET /api/v1/openapi.json", req: same("GET", "/api/v1/openapi.json", nil), want: all(200)},
 
 		// ---- Accounts.
 		{route: "GET /", req: same("GET", "/", nil), want: all(200), check: noneOf("UNLTITLE-A")},

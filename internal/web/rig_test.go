@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -49,10 +50,20 @@ import (
 // Options change what a test needs changed (the clock, limits, the storage
 // driver, the web configuration); nothing is left out.
 
-// TestMain runs the tests with gin in release mode, as `ucc serve` sets it.
+// TestMain runs the tests with gin in release mode, as `ucc serve` sets
+// it, then says how many answers the rig validated against openapi.yaml.
 func TestMain(m *testing.M) {
 	gin.SetMode(gin.ReleaseMode)
-	os.Exit(m.Run())
+	code := m.Run()
+	if theContract != nil {
+		n, spent, ops, reached, unreached := theContract.report()
+		fmt.Printf("openapi: %d answers validated against openapi.yaml (%.1fs of validation); %d of %d operations reached\n",
+			n, spent.Seconds(), reached, ops)
+		if testing.Verbose() && len(unreached) > 0 {
+			fmt.Printf("openapi: not reached by any test: %s\n", strings.Join(unreached, ", "))
+		}
+	}
+	os.Exit(code)
 }
 
 // testSecret is the rig's server key (signs sessions' CSRF tokens, play
@@ -298,10 +309,14 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 		t.Fatal(err)
 	}
 	var h http.Handler = ts.srv
+	if _, bench := t.(*testing.B); !bench { // benchmarks measure the server alone
+		h = apiContract(t).handler(h, func(err error) { t.Error(err) })
+	}
 	if set.patchSignal {
 		ts.patchEnd = make(chan struct{}, 16)
+		inner := h
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ts.srv.ServeHTTP(w, r)
+			inner.ServeHTTP(w, r)
 			if r.Method == http.MethodPatch {
 				ts.patchEnd <- struct{}{}
 			}

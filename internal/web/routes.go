@@ -65,6 +65,9 @@ func (s *Server) routeTable() []route {
 		head("/static/*filepath", static),
 		get("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/static/img/logo.svg") }),
 
+		// The API contract (openapi.yaml) as JSON.
+		get("/api/v1/openapi.json", s.apiOpenAPI),
+
 		// Accounts: pages and API.
 		get("/", lists, s.homePage),
 		get("/signup", s.signupPage),

@@ -124,6 +124,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := openAPIDoc(); err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log, render: r, cat: cat, now: deps.Now}
 	s.metrics = newHTTPMetrics(deps.Registry)
 	s.csrf = http.NewCrossOriginProtection()
