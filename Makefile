@@ -58,6 +58,13 @@ build: ## build bin/ucc
 run: check-services build ## migrate the local database and serve UCC at http://127.0.0.1:8080
 	@export UCC_STORAGE="$${UCC_STORAGE:-fs}" UCC_STORAGE_DIR="$${UCC_STORAGE_DIR:-./data/objects}"; \
 	set -e; \
+	if [ -z "$$UCC_SECRET_KEY" ] && [ -z "$$UCC_SECRET_KEY_FILE" ]; then \
+		if [ ! -s ./data/secret-key ]; then \
+			mkdir -p ./data; (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > ./data/secret-key); \
+			echo "wrote a server key to ./data/secret-key (kept across runs; set UCC_SECRET_KEY to use your own)"; \
+		fi; \
+		export UCC_SECRET_KEY_FILE=./data/secret-key; \
+	fi; \
 	./$(BIN) migrate up --create-db; \
 	echo "UCC is starting at http://127.0.0.1:8080"; \
 	exec ./$(BIN) serve

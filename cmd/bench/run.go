@@ -239,6 +239,8 @@ func (b *bench) uccEnv() map[string]string {
 		"UCC_VIEW_NET_CREATOR_HOURLY_CAP": "0",
 		"UCC_VIEW_ANON_MINT_HOURLY_CAP":   "0",
 		"UCC_VIEW_CREATOR_NETWORK_TTL":    "0s",
+		"UCC_SEARCH_RATE_LIMIT":           "0",
+		"UCC_LIST_RATE_LIMIT":             "0",
 		// Simulated viewers of the mixed load wait the minimum watch time
 		// between play and report: one second instead of 30 keeps them busy.
 		"UCC_VIEW_MIN_WATCH":   "1s",

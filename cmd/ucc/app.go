@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -90,8 +89,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, er
 		a.close()
 		return nil, err
 	}
-	a.community = community.NewService(postgres.NewCommunity(a.db), a.videos,
-		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), community.DefaultConfig(), time.Now)
+	ccfg := community.DefaultConfig()
+	// Searches and deep trending pages may hold a quarter of the pool.
+	ccfg.HeavyQueries = max(1, int(cfg.DatabaseMaxConns)/4)
+	a.community = community.NewService(postgres.NewCommunity(a.db).WithQueryTimeout(cfg.QueryTimeout), a.videos,
+		uccredis.NewLimiter(a.rdb, cfg.RedisPrefix, "comment"), ccfg, time.Now)
 	// A video made private or deleted leaves every in-process cache at once:
 	// here directly, in the other processes through the announcer.
 	a.videos.OnHidden(func(id int64, publicID string) {
@@ -145,6 +147,9 @@ func (a *app) startJobs(ctx context.Context, cfg config.Config, runWorkers bool)
 		// River refuses a rescue delay below the default job timeout (1m);
 		// a shorter one bounds jobs without a timeout of their own too.
 		rcfg.JobTimeout = min(river.JobTimeoutDefault, cfg.JobRescueAfter)
+		// River's reindexer rebuilds its indexes, which only their owner
+		// may do; serve runs as the runtime role (migration 00012).
+		rcfg.ReindexerIndexNames = []string{}
 		river.AddWorker(workers, &uploads.ExpireWorker{Service: a.uploads})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, uploads.ExpirePeriodicJob())
 	}
@@ -179,7 +184,7 @@ func (a *app) stopJobs(ctx context.Context) {
 	}
 }
 
-func (a *app) webServer(cfg config.Config) (http.Handler, error) {
+func (a *app) webServer(cfg config.Config) (*web.Server, error) {
 	var media []string
 	if cfg.Storage == "s3" {
 		scheme := "http://"
@@ -191,6 +196,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 	return web.New(web.Config{
 		BaseURL: cfg.BaseURL, SecretKey: cfg.SecretKey, CookieSecure: cfg.CookieSecure,
 		TrustedProxies: cfg.TrustedProxies, MediaOrigins: media, Version: version, Language: cfg.DefaultLanguage,
+		SearchRateLimit: cfg.SearchRateLimit, ListRateLimit: cfg.ListRateLimit, MetricsToken: cfg.MetricsToken,
 	}, web.Deps{
 		Log:       a.log,
 		Now:       time.Now,
@@ -203,6 +209,7 @@ func (a *app) webServer(cfg config.Config) (http.Handler, error) {
 		Templates: templates.FS,
 		Static:    static.FS,
 		Revenue:   a.revenue,
+		Requests:  uccredis.NewRequestLimiter(a.rdb, cfg.RedisPrefix, "web", time.Now),
 		ReadyChecks: []web.ReadyCheck{
 			{Name: "postgres", Check: a.db.Ping},
 			{Name: "redis", Check: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},

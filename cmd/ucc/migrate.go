@@ -10,7 +10,7 @@ import (
 func runMigrate(ctx context.Context, args []string, e env) error {
 	stdout := e.stdout
 	fs := newFlagSet("migrate", "migrate up [--create-db] | migrate status", stdout)
-	createDB := fs.Bool("create-db", false, "create the database named in UCC_DATABASE_URL when it does not exist")
+	createDB := fs.Bool("create-db", false, "create the database named in UCC_MIGRATE_DATABASE_URL when it does not exist")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -30,17 +30,18 @@ func runMigrate(ctx context.Context, args []string, e env) error {
 	}
 	log := newLogger(cfg, e.stderr)
 	if *createDB {
-		created, err := postgres.CreateDatabaseIfMissing(ctx, cfg.DatabaseURL)
+		created, err := postgres.CreateDatabaseIfMissing(ctx, cfg.MigrateDatabaseURL)
 		if err != nil {
-			return fmt.Errorf("UCC_DATABASE_URL: %w", err)
+			return fmt.Errorf("UCC_MIGRATE_DATABASE_URL: %w", err)
 		}
 		if created {
 			fmt.Fprintln(stdout, "created the database")
 		}
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, 4)
+	// Migrations run as the owner of the tables; serve runs as ucc_app.
+	db, err := postgres.Open(ctx, cfg.MigrateDatabaseURL, 4)
 	if err != nil {
-		return fmt.Errorf("UCC_DATABASE_URL: %w", err)
+		return fmt.Errorf("UCC_MIGRATE_DATABASE_URL: %w", err)
 	}
 	defer db.Close()
 	if action == "status" {

@@ -47,8 +47,9 @@ func TestServeOnS3(t *testing.T) {
 	s3 := testenv.S3Server(t)
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	addr := freeAddr(t)
+	addr, maddr := freeAddr(t), freeAddr(t)
 	cfg, err := configOf(map[string]string{
+		"UCC_SECRET_KEY": "serve-test-" + hex.EncodeToString(b) + "-0123456789abcdef0123", "UCC_METRICS_ADDR": maddr,
 		"UCC_DATABASE_URL": pgtest.URL(t), "UCC_REDIS_URL": testenv.RedisURL(t), "UCC_HTTP_ADDR": addr, "UCC_STORAGE": "s3",
 		"UCC_S3_ENDPOINT": s3.Endpoint, "UCC_S3_ACCESS_KEY": s3.AccessKey, "UCC_S3_SECRET_KEY": s3.SecretKey,
 		"UCC_S3_REGION": s3.Region, "UCC_S3_BUCKET": "ucc-serve-" + hex.EncodeToString(b),
@@ -102,6 +103,17 @@ func TestServeOnS3(t *testing.T) {
 	if res.StatusCode != 201 || !strings.HasPrefix(tok.Token, "ucc_") {
 		t.Fatalf("token: %d %q", res.StatusCode, tok.Token)
 	}
+	// Metrics: on their own listener, not on the public one (no token set).
+	if res, err := http.Get("http://" + maddr + "/metrics"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("metrics listener: %v %v", err, res)
+	} else {
+		res.Body.Close()
+	}
+	if res, err := http.Get(base + "/metrics"); err != nil || res.StatusCode != 404 {
+		t.Fatalf("public /metrics without UCC_METRICS_TOKEN: %v %v, want 404", err, res)
+	} else {
+		res.Body.Close()
+	}
 	for _, page := range []string{"/", "/login", "/signup", "/static/css/app.css"} {
 		res, err := http.Get(base + page)
 		if err != nil || res.StatusCode != 200 {
@@ -120,5 +132,27 @@ func TestServeOnS3(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "stopped") {
 		t.Fatalf("no clean stop in logs:\n%s", logs.String())
+	}
+}
+
+// TestServeRefusesWithoutItsOwnSecret: without UCC_SECRET_KEY, ucc serve
+// stops with one line saying what to set, unless UCC_DEV is on; the key
+// compose.yaml once carried as its default is refused even then.
+func TestServeRefusesWithoutItsOwnSecret(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := ucc(t, map[string]string{}, "", "serve")
+	if code != 2 || !strings.Contains(errOut, "UCC_SECRET_KEY is not set") || !strings.Contains(errOut, "UCC_DEV=1") ||
+		strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Fatalf("serve without a key: %d %q", code, errOut)
+	}
+	for _, dev := range []string{"false", "true"} {
+		code, _, errOut = ucc(t, map[string]string{"UCC_SECRET_KEY": "dev-only-secret-change-me-0123456789abcdef", "UCC_DEV": dev}, "", "serve")
+		if code != 2 || !strings.Contains(errOut, "example key") {
+			t.Fatalf("serve with the example key (UCC_DEV=%s): %d %q", dev, code, errOut)
+		}
+	}
+	cfg, err := configOf(map[string]string{"UCC_DEV": "1"})()
+	if err != nil || cfg.CheckServeSecret() != nil || !cfg.SecretGenerated {
+		t.Fatalf("UCC_DEV=1 without a key: %v, %v", err, cfg.CheckServeSecret())
 	}
 }

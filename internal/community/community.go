@@ -260,6 +260,21 @@ type Store interface {
 	SetCommentsEnabled(ctx context.Context, videoID int64, on bool) error
 }
 
+// Refusals and failures of the lists and search.
+var (
+	// ErrOnlyExclusions refuses a search made only of exclusions (-word):
+	// it would match nearly every video and rank the whole table.
+	ErrOnlyExclusions = errs.Invalid("query_only_exclusions",
+		"a search needs at least one word to look for; words with a minus sign (-word) only leave results out")
+	// ErrQueryTimeout is a list query the database stopped at its
+	// statement timeout (the store's; storage/postgres.Community.WithQueryTimeout).
+	ErrQueryTimeout = errs.NewVariant(errs.ErrUnavailable, "query_timeout", "list",
+		"this list took too long to load; try again in a moment")
+	// errSearchTimeout is ErrQueryTimeout of a search.
+	errSearchTimeout = errs.NewVariant(errs.ErrUnavailable, "query_timeout", "search",
+		"the search took too long; try fewer words or a more specific phrase")
+)
+
 // Limiter counts events in a fixed window (storage/redis.Limiter).
 type Limiter interface {
 	// Hit adds one event to key, starting a window of length window if none is open.
@@ -274,11 +289,17 @@ type Config struct {
 	// sums a week of daily buckets, far too much work for every home page
 	// view. 0 computes it every time.
 	TrendingTTL time.Duration
+	// HeavyQueries bounds how many searches and trending pages past the
+	// cached ones run at once (0: no bound), so that slow ones cannot take
+	// every connection of the pool; a request that finds them all busy
+	// waits up to HeavyWait, then gets ErrQueryTimeout.
+	HeavyQueries int
+	HeavyWait    time.Duration
 }
 
 // DefaultConfig is 10 comments per minute per user.
 func DefaultConfig() Config {
-	return Config{CommentLimit: 10, CommentWindow: time.Minute, TrendingTTL: time.Minute}
+	return Config{CommentLimit: 10, CommentWindow: time.Minute, TrendingTTL: time.Minute, HeavyQueries: 4, HeavyWait: 2 * time.Second}
 }
 
 // Service is the community domain service.
@@ -289,6 +310,7 @@ type Service struct {
 	cfg      Config
 	now      func() time.Time
 	trending trendingCache
+	heavy    chan struct{} // HeavyQueries slots; nil for no bound
 }
 
 // NewService returns a Service. now is injected so tests need no sleeps.
@@ -299,5 +321,9 @@ func NewService(store Store, vids *videos.Service, limiter Limiter, cfg Config, 
 	if cfg.CommentLimit <= 0 {
 		cfg = DefaultConfig()
 	}
-	return &Service{store: store, videos: vids, limiter: limiter, cfg: cfg, now: now}
+	s := &Service{store: store, videos: vids, limiter: limiter, cfg: cfg, now: now}
+	if cfg.HeavyQueries > 0 {
+		s.heavy = make(chan struct{}, cfg.HeavyQueries)
+	}
+	return s
 }

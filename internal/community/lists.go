@@ -2,8 +2,13 @@ package community
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/ucc-video/ucc/internal/accounts"
 	"github.com/ucc-video/ucc/internal/errs"
@@ -13,24 +18,90 @@ import (
 // Video lists: recent, trending (cached for Config.TrendingTTL), the
 // subscriptions feed and liked videos, paged by keyset or offset.
 
-// trendingCache keeps computed trending pages for Config.TrendingTTL.
+// The trending cache. Ranking sums a week of daily buckets, far too much
+// work for every home page view, so the ranking's head (the first
+// trendingHead rows) is computed once per TrendingTTL and every page inside
+// it, whatever its offset and size, is cut from that one entry. There is
+// one entry per window start (a new one each UTC day; trendingKeys are
+// kept), so no cursor or limit a client sends can add keys. Pages past the
+// head go to the database, at most Config.HeavyQueries at a time.
+//
+// A hit takes no lock: the entries are an immutable map behind an atomic
+// pointer, replaced as a whole by the rare writer. A miss is loaded once
+// however many requests want it (single-flight per key), and a load of one
+// key never holds up requests for another. An expired entry is still
+// served (up to trendingStale TTLs) while one refresh runs behind it, so
+// only a cold cache makes a request wait for the ranking.
 type trendingCache struct {
-	mu      sync.Mutex // held while a page is computed, so a burst computes it once
-	entries map[trendingKey]trendingEntry
-}
-
-type trendingKey struct {
-	since         time.Time
-	offset, limit int
+	entries atomic.Pointer[map[time.Time]*trendingEntry]
+	mu      sync.Mutex   // serialises writers of entries; never held during a load
+	gen     atomic.Int64 // counts evictions: a load that saw one stores nothing
+	loads   singleflight.Group
 }
 
 type trendingEntry struct {
 	at     time.Time
-	videos []videos.Video
+	videos []videos.Video // the ranking's first rows, at most trendingHead
 }
 
-// maxTrendingEntries bounds the cache; it is emptied when full.
-const maxTrendingEntries = 256
+const (
+	// trendingHead is how many ranked rows an entry holds: four full pages
+	// and the row that tells whether a next page exists.
+	trendingHead = 4*MaxLimit + 1
+	// trendingKeys is how many window starts are kept (today's and
+	// yesterday's, around midnight).
+	trendingKeys = 2
+)
+
+// trendingStale is how many TTLs an expired entry may still be served
+// while its refresh runs (or keeps failing).
+const trendingStale = 10
+
+// get returns the entry for since when it is younger than ttl (fresh), or
+// younger than trendingStale TTLs (stale: serve it and refresh), or nil.
+func (c *trendingCache) get(since, now time.Time, ttl time.Duration) (e *trendingEntry, fresh bool) {
+	if m := c.entries.Load(); m != nil {
+		if e := (*m)[since]; e != nil && now.Sub(e.at) < trendingStale*ttl {
+			return e, now.Sub(e.at) < ttl
+		}
+	}
+	return nil, false
+}
+
+// putUnless stores e for since, keeping the trendingKeys newest window
+// starts, unless a video was evicted since generation gen (e may list it).
+func (c *trendingCache) putUnless(since time.Time, e *trendingEntry, gen int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
+	next := map[time.Time]*trendingEntry{since: e}
+	if old := c.entries.Load(); old != nil {
+		keys := make([]time.Time, 0, len(*old))
+		for k := range *old {
+			if !k.Equal(since) {
+				keys = append(keys, k)
+			}
+		}
+		slices.SortFunc(keys, func(a, b time.Time) int { return b.Compare(a) })
+		for _, k := range keys {
+			if len(next) >= trendingKeys {
+				break
+			}
+			next[k] = (*old)[k]
+		}
+	}
+	c.entries.Store(&next)
+}
+
+// Len is the number of window starts cached.
+func (c *trendingCache) Len() int {
+	if m := c.entries.Load(); m != nil {
+		return len(*m)
+	}
+	return 0
+}
 
 // finishList sets the thumbnail URLs and the displayed view counts of list videos.
 func (s *Service) finishList(ctx context.Context, vs []videos.Video) error {
@@ -113,44 +184,123 @@ func (s *Service) trendingVideos(ctx context.Context, since time.Time, offset, l
 	if s.cfg.TrendingTTL <= 0 {
 		return s.store.TrendingVideos(ctx, since, offset, limit)
 	}
-	c := &s.trending
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	key := trendingKey{since, offset, limit}
-	e, ok := c.entries[key]
-	if !ok || s.now().Sub(e.at) >= s.cfg.TrendingTTL {
-		vs, err := s.store.TrendingVideos(ctx, since, offset, limit)
+	if offset+limit > trendingHead {
+		// Past the head: straight to the database, a few at a time.
+		release, err := s.heavySlot(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if c.entries == nil || len(c.entries) >= maxTrendingEntries {
-			c.entries = make(map[trendingKey]trendingEntry)
-		}
-		e = trendingEntry{at: s.now(), videos: vs}
-		c.entries[key] = e
+		defer release()
+		return s.store.TrendingVideos(ctx, since, offset, limit)
 	}
-	out := make([]videos.Video, len(e.videos))
-	for i, v := range e.videos {
+	e, fresh := s.trending.get(since, s.now(), s.cfg.TrendingTTL)
+	switch {
+	case e == nil:
+		var err error
+		if e, err = s.loadTrending(ctx, since); err != nil {
+			return nil, err
+		}
+	case !fresh:
+		// Serve the expired ranking at once and refresh it behind: a
+		// recomputation under load must not hold up the home page.
+		s.trending.loads.DoChan(trendingKey(since), func() (any, error) { return s.fillTrending(ctx, since) })
+	}
+	var vs []videos.Video
+	if offset < len(e.videos) {
+		vs = e.videos[offset:min(len(e.videos), offset+limit)]
+	}
+	out := make([]videos.Video, len(vs))
+	for i, v := range vs {
 		v.Renditions = append([]videos.Rendition(nil), v.Renditions...)
 		out[i] = v
 	}
 	return out, nil
 }
 
-// Evict drops every cached trending page that lists the video, so a video
-// made private or deleted leaves trending at once (videos.Service.OnHidden).
+// loadTrending computes the head of the ranking from since, once for all
+// the requests that want it at the same time. The load runs to its end
+// even when the request that started it goes away (the others still wait
+// for it; the store's statement timeout bounds it); each waiter stops
+// waiting when its own request ends.
+func (s *Service) loadTrending(ctx context.Context, since time.Time) (*trendingEntry, error) {
+	ch := s.trending.loads.DoChan(trendingKey(since), func() (any, error) { return s.fillTrending(ctx, since) })
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*trendingEntry), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// trendingKey is the single-flight key of a window start.
+func trendingKey(since time.Time) string { return since.Format(time.RFC3339) }
+
+// fillTrending computes and stores the head of the ranking from since,
+// unless a fresh entry arrived meanwhile.
+func (s *Service) fillTrending(ctx context.Context, since time.Time) (*trendingEntry, error) {
+	if e, fresh := s.trending.get(since, s.now(), s.cfg.TrendingTTL); fresh {
+		return e, nil // loaded while this request was on its way
+	}
+	gen := s.trending.gen.Load()
+	vs, err := s.store.TrendingVideos(context.WithoutCancel(ctx), since, 0, trendingHead)
+	if err != nil {
+		return nil, err
+	}
+	e := &trendingEntry{at: s.now(), videos: vs}
+	s.trending.putUnless(since, e, gen)
+	return e, nil
+}
+
+// heavySlot takes one of the Config.HeavyQueries slots for a query that
+// cannot be cached (a search, a deep trending page), waiting up to
+// Config.HeavyWait for one to free. release gives it back.
+func (s *Service) heavySlot(ctx context.Context) (release func(), err error) {
+	if s.heavy == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.heavy <- struct{}{}:
+		return func() { <-s.heavy }, nil
+	default:
+	}
+	wait := time.NewTimer(max(s.cfg.HeavyWait, time.Millisecond))
+	defer wait.Stop()
+	select {
+	case s.heavy <- struct{}{}:
+		return func() { <-s.heavy }, nil
+	case <-wait.C:
+		return nil, fmt.Errorf("%w: %d heavy queries already running", ErrQueryTimeout, cap(s.heavy))
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TrendingKeys is how many window starts the trending cache holds (for
+// tests and metrics).
+func (s *Service) TrendingKeys() int { return s.trending.Len() }
+
+// Evict drops every cached trending entry that lists the video, so a video
+// made private or deleted leaves trending at once (videos.Service.OnHidden);
+// a load already running when it was hidden is not stored.
 func (s *Service) Evict(videoID int64) {
 	c := &s.trending
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, e := range c.entries {
-		for _, v := range e.videos {
-			if v.ID == videoID {
-				delete(c.entries, k)
-				break
-			}
+	c.gen.Add(1)
+	old := c.entries.Load()
+	if old == nil {
+		return
+	}
+	next := make(map[time.Time]*trendingEntry, len(*old))
+	for k, e := range *old {
+		if !slices.ContainsFunc(e.videos, func(v videos.Video) bool { return v.ID == videoID }) {
+			next[k] = e
 		}
 	}
+	c.entries.Store(&next)
 }
 
 // List lists public videos by sort (recent or trending).

@@ -13,6 +13,7 @@ import (
 type composeService struct {
 	Environment yaml.Node `yaml:"environment"`
 	Command     yaml.Node `yaml:"command"` // a string or a list
+	Ports       []string  `yaml:"ports"`
 }
 
 func loadCompose(t *testing.T) map[string]composeService {
@@ -90,6 +91,20 @@ func TestComposeUCCEnvironmentIsKnown(t *testing.T) {
 		if strings.HasPrefix(k, "UCC_") && !known[k] {
 			t.Errorf("compose.yaml sets %s for ucc, which config.Specs() does not declare", k)
 		}
+	}
+	// No published key: serve refuses compose's old example key, and there
+	// is no default for anyone to copy.
+	if k := env["UCC_SECRET_KEY"]; !strings.HasPrefix(k, "${UCC_SECRET_KEY:?") {
+		t.Errorf("ucc UCC_SECRET_KEY = %q, want ${UCC_SECRET_KEY:?...} (required, no default)", k)
+	}
+	for _, k := range exampleSecretKeys {
+		if strings.Contains(env["UCC_SECRET_KEY"], k) {
+			t.Errorf("compose.yaml still carries the example key %q", k)
+		}
+	}
+	// UCC's port on the loopback interface unless the operator says otherwise.
+	if len(ucc.Ports) != 1 || !strings.HasPrefix(ucc.Ports[0], "${UCC_PUBLISH:-127.0.0.1:8080}:") {
+		t.Errorf("ucc ports = %q, want 127.0.0.1:8080 by default", ucc.Ports)
 	}
 	if got := env["UCC_STORAGE"]; got != "s3" {
 		t.Errorf("ucc UCC_STORAGE = %q, want s3", got)

@@ -32,7 +32,8 @@ type Spec struct {
 var specs = []Spec{
 	{Name: "UCC_HTTP_ADDR", Default: "127.0.0.1:8080", Help: "address the web server listens on"},
 	{Name: "UCC_BASE_URL", Default: "", Help: "public URL of the site, used in links and Open Graph tags (default http://UCC_HTTP_ADDR)"},
-	{Name: "UCC_DATABASE_URL", Default: "postgres://postgres@127.0.0.1:5432/ucc?sslmode=disable", Help: "PostgreSQL connection URL", Secret: true},
+	{Name: "UCC_DATABASE_URL", Default: "postgres://ucc_app@127.0.0.1:5432/ucc?sslmode=disable", Help: "PostgreSQL connection URL of `ucc serve` and the operator commands: the runtime role ucc_app (created by the migrations), which reads and writes rows but owns no table", Secret: true},
+	{Name: "UCC_MIGRATE_DATABASE_URL", Default: "", Help: "PostgreSQL connection URL of `ucc migrate` (and of serve's UCC_MIGRATE_ON_START): the owner of the tables (default UCC_DATABASE_URL when that is set, else postgres://postgres@127.0.0.1:5432/ucc?sslmode=disable)", Secret: true},
 	{Name: "UCC_DATABASE_MAX_CONNS", Default: "20", Help: "maximum PostgreSQL connections in the pool"},
 	{Name: "UCC_MIGRATE_ON_START", Default: "true", Help: "apply pending database migrations when `ucc serve` starts"},
 	{Name: "UCC_REDIS_URL", Default: "redis://127.0.0.1:6379/0", Help: "Redis connection URL", Secret: true},
@@ -46,7 +47,10 @@ var specs = []Spec{
 	{Name: "UCC_S3_USE_SSL", Default: "false", Help: "use HTTPS to reach the S3 endpoint"},
 	{Name: "UCC_S3_REGION", Default: "us-east-1", Help: "S3 region"},
 	{Name: "UCC_S3_PATH_STYLE", Default: "true", Help: "use path-style bucket addressing (MinIO); false for virtual-host style"},
-	{Name: "UCC_SECRET_KEY", Default: "", Help: "secret for signing play tokens and viewer cookies, at least 32 characters (default: random at each start, fine for one dev process only)", Secret: true},
+	{Name: "UCC_SECRET_KEY", Default: "", Help: "secret for signing play tokens, viewer cookies and notices, at least 32 characters, the same on every process (e.g. `openssl rand -hex 32`); `ucc serve` refuses to start without it outside UCC_DEV, and refuses compose.yaml's former example key", Secret: true},
+	{Name: "UCC_DEV", Default: "false", Help: "development mode: `ucc serve` may start without UCC_SECRET_KEY, with a random key for this one process (`make run` writes a key to ./data/secret-key instead)"},
+	{Name: "UCC_METRICS_ADDR", Default: "", Help: "address of a separate listener serving only GET /metrics, for the monitoring network (e.g. 127.0.0.1:9090); empty: none"},
+	{Name: "UCC_METRICS_TOKEN", Default: "", Help: "bearer token that opens GET /metrics on the public listener and shows /readyz's errors; empty: no metrics there (404)", Secret: true},
 	{Name: "UCC_COOKIE_SECURE", Default: "auto", Help: "mark cookies Secure: auto (when UCC_BASE_URL is https), true or false"},
 	{Name: "UCC_DEFAULT_LANGUAGE", Default: "ko", Help: "language of the pages, messages and CLI for readers who chose none and whose browser asks for none UCC speaks: ko or en"},
 	{Name: "UCC_TRUSTED_PROXIES", Default: "", Help: "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is trusted"},
@@ -56,6 +60,9 @@ var specs = []Spec{
 	{Name: "UCC_LOGIN_RATE_LIMIT", Default: "10", Help: "failed log-ins allowed per account from one client network (IPv4 address, IPv6 /64) within 15 minutes; a network gets 5 times as many over all accounts, and past 5 times as many on one account over all networks its attempts are spaced out (1 s doubling to 1 min)"},
 	{Name: "UCC_LOGIN_HASH_CONCURRENCY", Default: "0", Help: "password hashes (argon2id, 64 MiB each) running at once per process; excess log-ins wait up to 2 s, then get 503 with Retry-After (0 = twice the CPUs, at most 16)"},
 	{Name: "UCC_SIGNUP_RATE_LIMIT", Default: "10", Help: "sign-up attempts allowed per client IP per hour (0 turns the limit off)"},
+	{Name: "UCC_SEARCH_RATE_LIMIT", Default: "60", Help: "searches allowed per client network (an IPv4 address, an IPv6 /64) per minute, sliding window (0 turns the limit off)"},
+	{Name: "UCC_LIST_RATE_LIMIT", Default: "300", Help: "video list pages (home, channel, trending, feed, liked; pages and API) allowed per client network per minute, sliding window (0 turns the limit off)"},
+	{Name: "UCC_QUERY_TIMEOUT", Default: "3s", Help: "statement timeout of the database queries of lists and search; a slower one is stopped and answered 503"},
 	{Name: "UCC_UPLOAD_MAX_BYTES", Default: "8589934592", Help: "largest accepted upload in bytes (8 GiB)"},
 	{Name: "UCC_UPLOAD_QUOTA_BYTES", Default: "107374182400", Help: "storage quota per creator in bytes (100 GiB; 0 = unlimited)"},
 	{Name: "UCC_UPLOAD_MAX_OPEN_SESSIONS", Default: "5", Help: "resumable (tus) uploads one creator may have open at once"},
@@ -84,6 +91,29 @@ var specs = []Spec{
 	{Name: "UCC_TEST_REVENUE_HOLD", Default: "", Help: "fault injection for tests, never set in production: `ucc revenue calculate` keeps its transaction open this long after writing every row, so a test can kill it mid-transaction"},
 }
 
+// DefaultMigrateDatabaseURL is the owner's URL when neither
+// UCC_MIGRATE_DATABASE_URL nor UCC_DATABASE_URL is set (make run's setup:
+// the local superuser over trust authentication).
+const DefaultMigrateDatabaseURL = "postgres://postgres@127.0.0.1:5432/ucc?sslmode=disable"
+
+// exampleSecretKeys are keys published in UCC's own files (compose.yaml
+// carried the first as a default): anyone can sign with them.
+var exampleSecretKeys = []string{"dev-only-secret-change-me-0123456789abcdef"}
+
+// CheckServeSecret says why `ucc serve` must not start with c's secret: none
+// set outside development mode (UCC_DEV), or a published example key.
+func (c Config) CheckServeSecret() error {
+	for _, k := range exampleSecretKeys {
+		if string(c.SecretKey) == k {
+			return &Error{Var: "UCC_SECRET_KEY", Msg: "is the example key once given in compose.yaml, which everyone can read: set a key of your own (e.g. openssl rand -hex 32)"}
+		}
+	}
+	if c.SecretGenerated && !c.Dev {
+		return &Error{Var: "UCC_SECRET_KEY", Msg: "is not set: ucc serve needs a key of at least 32 characters, the same on every process (e.g. UCC_SECRET_KEY=$(openssl rand -hex 32)); for a development process, UCC_DEV=1 uses a random key (make run writes one to ./data/secret-key)"}
+	}
+	return nil
+}
+
 // Specs returns every variable UCC reads, in documentation order.
 func Specs() []Spec { return append([]Spec(nil), specs...) }
 
@@ -95,28 +125,36 @@ type S3 struct {
 
 // Config is the parsed configuration.
 type Config struct {
-	HTTPAddr         string
-	BaseURL          string
-	DatabaseURL      string
-	DatabaseMaxConns int32
-	MigrateOnStart   bool
-	RedisURL         string
-	RedisPrefix      string
-	Storage          string // "fs" or "s3"
-	StorageDir       string
-	S3               S3
-	SecretKey        []byte
-	SecretGenerated  bool
-	CookieSecure     bool
-	TrustedProxies   []netip.Prefix
-	DefaultLanguage  string // "ko" or "en"
-	LogFormat        string
-	LogLevel         string
-	ShutdownTimeout  time.Duration
-	LoginRateLimit   int
+	HTTPAddr    string
+	BaseURL     string
+	DatabaseURL string
+	// MigrateDatabaseURL is the owner's URL, for migrations.
+	MigrateDatabaseURL string
+	DatabaseMaxConns   int32
+	MigrateOnStart     bool
+	RedisURL           string
+	RedisPrefix        string
+	Storage            string // "fs" or "s3"
+	StorageDir         string
+	S3                 S3
+	SecretKey          []byte
+	SecretGenerated    bool
+	Dev                bool   // UCC_DEV
+	MetricsAddr        string // UCC_METRICS_ADDR ("" for none)
+	MetricsToken       string // UCC_METRICS_TOKEN
+	CookieSecure       bool
+	TrustedProxies     []netip.Prefix
+	DefaultLanguage    string // "ko" or "en"
+	LogFormat          string
+	LogLevel           string
+	ShutdownTimeout    time.Duration
+	LoginRateLimit     int
 	// LoginHashConcurrency bounds concurrent password hashes (0: twice GOMAXPROCS).
 	LoginHashConcurrency int
 	SignupRateLimit      int
+	SearchRateLimit      int
+	ListRateLimit        int
+	QueryTimeout         time.Duration
 	UploadMaxBytes       int64
 	UploadQuotaBytes     int64
 	TranscodeTimeout     time.Duration
@@ -200,6 +238,14 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	}
 	c.DatabaseURL = p.url("UCC_DATABASE_URL", "postgres", "postgresql")
+	switch {
+	case p.set("UCC_MIGRATE_DATABASE_URL"):
+		c.MigrateDatabaseURL = p.url("UCC_MIGRATE_DATABASE_URL", "postgres", "postgresql")
+	case p.set("UCC_DATABASE_URL"):
+		c.MigrateDatabaseURL = c.DatabaseURL // one URL given: it serves both
+	default:
+		c.MigrateDatabaseURL = DefaultMigrateDatabaseURL
+	}
 	c.DatabaseMaxConns = int32(p.intRange("UCC_DATABASE_MAX_CONNS", 1, 1000))
 	c.MigrateOnStart = p.bool("UCC_MIGRATE_ON_START")
 	c.RedisURL = p.url("UCC_REDIS_URL", "redis", "rediss")
@@ -258,6 +304,13 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 		c.SecretKey = []byte(hex.EncodeToString(b))
 		c.SecretGenerated = true
 	}
+	c.Dev = p.bool("UCC_DEV")
+	if c.MetricsAddr = p.str("UCC_METRICS_ADDR"); c.MetricsAddr != "" {
+		c.MetricsAddr = p.addr("UCC_METRICS_ADDR")
+	}
+	if c.MetricsToken = p.str("UCC_METRICS_TOKEN"); c.MetricsToken != "" && len(c.MetricsToken) < 16 && p.err == nil {
+		p.fail("UCC_METRICS_TOKEN", "must be at least 16 characters long")
+	}
 	switch v := p.str("UCC_COOKIE_SECURE"); v {
 	case "auto":
 		c.CookieSecure = strings.HasPrefix(c.BaseURL, "https://")
@@ -275,6 +328,9 @@ func LoadFrom(lookup func(string) (string, bool), readFile func(string) ([]byte,
 	c.LoginRateLimit = p.intRange("UCC_LOGIN_RATE_LIMIT", 1, 1_000_000)
 	c.LoginHashConcurrency = p.intRange("UCC_LOGIN_HASH_CONCURRENCY", 0, 4096)
 	c.SignupRateLimit = p.intRange("UCC_SIGNUP_RATE_LIMIT", 0, 1_000_000)
+	c.SearchRateLimit = p.intRange("UCC_SEARCH_RATE_LIMIT", 0, 1_000_000)
+	c.ListRateLimit = p.intRange("UCC_LIST_RATE_LIMIT", 0, 1_000_000)
+	c.QueryTimeout = p.duration("UCC_QUERY_TIMEOUT", 10*time.Millisecond)
 	c.UploadMaxBytes = p.int64Range("UCC_UPLOAD_MAX_BYTES", 1)
 	c.UploadQuotaBytes = p.int64Range("UCC_UPLOAD_QUOTA_BYTES", 0)
 	c.TranscodeTimeout = p.duration("UCC_TRANSCODE_TIMEOUT", time.Second)
@@ -334,6 +390,15 @@ func specFor(name string) Spec {
 		}
 	}
 	panic("config: undeclared variable " + name)
+}
+
+// set reports whether the variable (or, for a secret, NAME_FILE) is given.
+func (p *parser) set(name string) bool {
+	if v, ok := p.lookup(name); ok && v != "" {
+		return true
+	}
+	f, ok := p.lookup(name + "_FILE")
+	return specFor(name).Secret && ok && f != ""
 }
 
 // str returns the raw value: the variable, else NAME_FILE's content for

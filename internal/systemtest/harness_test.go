@@ -62,7 +62,7 @@ func serveDefaults() map[string]string {
 		// Every client is 127.0.0.1, creators included: the per-network
 		// view limits and the self-view rule are off (docs/security.md).
 		"UCC_VIEW_NET_VIDEO_HOURLY_CAP": "0", "UCC_VIEW_NET_CREATOR_HOURLY_CAP": "0", "UCC_VIEW_ANON_MINT_HOURLY_CAP": "0", "UCC_VIEW_CREATOR_NETWORK_TTL": "0s",
-		"UCC_SIGNUP_RATE_LIMIT": "0",
+		"UCC_SIGNUP_RATE_LIMIT": "0", "UCC_SEARCH_RATE_LIMIT": "0", "UCC_LIST_RATE_LIMIT": "0",
 	}
 }
 

@@ -168,7 +168,7 @@ func TestOpsEndpointsAndHeaders(t *testing.T) {
 	if csp := r.Header.Get("Content-Security-Policy"); strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("CSP = %s", csp)
 	}
-	m := ts.do("GET", "/metrics", nil)
+	m := ts.do("GET", "/metrics", nil, bearer(testMetricsToken)...)
 	if !strings.Contains(string(m.Body), `ucc_http_requests_total{method="GET",route="/",status="200"} 1`) {
 		t.Fatalf("metrics do not count the home page request:\n%s", m.Body)
 	}

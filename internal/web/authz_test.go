@@ -426,7 +426,7 @@ func authzRows(w *authzWorld) []authzRow {
 		// ---- Operations and static files: public.
 		{route: "GET /healthz", req: same("GET", "/healthz", nil), want: all(200)},
 		{route: "GET /readyz", req: same("GET", "/readyz", nil), want: all(200)},
-		{route: "GET /metrics", req: same("GET", "/metrics", nil), want: all(200)},
+		{route: "GET /metrics", req: same("GET", "/metrics", nil), want: all(401)}, // the metrics token only (TestMetricsBehindTokenAndMethodsBounded)
 		{route: "GET /static/*filepath", req: same("GET", "/static/css/app.css", nil), want: all(200)},
 		{route: "HEAD /static/*filepath", req: same("HEAD", "/static/css/app.css", nil), want: all(200)},
 		{route: "GET /favicon.ico", req: same("GET", "/favicon.ico", nil), want: all(301)},

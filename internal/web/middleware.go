@@ -81,6 +81,10 @@ func (s *Server) securityHeaders() gin.HandlerFunc {
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if h := c.GetHeader("Authorization"); h != "" {
+			if s.operator(c) {
+				c.Next() // the metrics token (GET /metrics, /readyz): no user
+				return
+			}
 			tok, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
 				s.fail(c, errs.NewVariant(errs.ErrUnauthorized, "invalid_token", "header", "the Authorization header must be \"Bearer <token>\""))

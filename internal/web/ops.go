@@ -14,18 +14,25 @@ func (s *Server) healthz(c *gin.Context) {
 }
 
 // readyz asks every dependency at once, each with a short timeout, and names
-// the failing ones.
+// the failing ones: "failing" for anonymous callers (the errors go to the
+// log), the error itself for a caller with the metrics token.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c, 3*time.Second)
 	defer cancel()
 	results := make(map[string]string, len(s.deps.ReadyChecks))
+	// The raw errors (addresses, driver messages) only for operators.
+	operator := s.operator(c)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, chk := range s.deps.ReadyChecks {
 		wg.Go(func() {
 			res := "ok"
 			if err := chk.Check(ctx); err != nil {
-				res = err.Error()
+				res = "failing"
+				s.log.WarnContext(c, "readiness check failed", "check", chk.Name, "err", err)
+				if operator {
+					res = err.Error()
+				}
 			}
 			mu.Lock()
 			results[chk.Name] = res

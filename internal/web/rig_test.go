@@ -70,6 +70,9 @@ func TestMain(m *testing.M) {
 // tokens, viewer ids and notices).
 const testSecret = "0123456789abcdef0123456789abcdef"
 
+// testMetricsToken is the rig's metrics token (GET /metrics, /readyz's errors).
+const testMetricsToken = "rig-metrics-token"
+
 // testServer is the running rig.
 type testServer struct {
 	t       testing.TB
@@ -99,6 +102,8 @@ type rigSettings struct {
 	web         []func(*Config)
 	accounts    []func(*accounts.Config)
 	community   community.Config
+	commStore   func(community.Store) community.Store
+	queryTO     time.Duration
 	videos      []func(*videos.Config)
 	uploads     []func(*uploads.Config)
 	recording   bool
@@ -135,6 +140,15 @@ func withAccounts(f func(*accounts.Config)) rigOption {
 
 // withCommunity replaces the community configuration.
 func withCommunity(c community.Config) rigOption { return func(s *rigSettings) { s.community = c } }
+
+// withCommunityStore wraps the community service's PostgreSQL store (a
+// test holds one of its calls, or counts them).
+func withCommunityStore(wrap func(community.Store) community.Store) rigOption {
+	return func(s *rigSettings) { s.commStore = wrap }
+}
+
+// withQueryTimeout sets the statement timeout of list and search queries.
+func withQueryTimeout(d time.Duration) rigOption { return func(s *rigSettings) { s.queryTO = d } }
 
 // withVideos changes the videos configuration (limits, quota, timeouts).
 func withVideos(f func(*videos.Config)) rigOption {
@@ -187,7 +201,9 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	for _, o := range opts {
 		o(&set)
 	}
-	ts := &testServer{t: t, db: pgtest.DB(t), clock: &testClock{base: set.base}}
+	// The application runs as the runtime role, as ucc serve does: every
+	// handler test also proves its grants are enough.
+	ts := &testServer{t: t, db: pgtest.AppDB(t), clock: &testClock{base: set.base}}
 	now := ts.clock.now
 	logs := set.logs
 	if logs == nil {
@@ -237,7 +253,11 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	comm := community.NewService(postgres.NewCommunity(ts.db), vids, uccredis.NewLimiter(ts.rdb, ts.prefix, "comment"), set.community, now)
+	var commStore community.Store = postgres.NewCommunity(ts.db).WithQueryTimeout(set.queryTO)
+	if set.commStore != nil {
+		commStore = set.commStore(commStore)
+	}
+	comm := community.NewService(commStore, vids, uccredis.NewLimiter(ts.rdb, ts.prefix, "comment"), set.community, now)
 	vids.OnHidden(func(id int64, publicID string) { // as cmd/ucc wires it
 		comm.Evict(id)
 		vw.Evict(publicID)
@@ -258,7 +278,8 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 	// Accept-Language, the switcher's cookie or their saved choice), so
 	// that a test's expected messages read as the Go source writes them;
 	// ucc serve's default is Korean (Config.Language "").
-	ts.cfg = Config{BaseURL: "http://ucc.test", SecretKey: []byte(testSecret), Version: "test", Language: i18n.English}
+	ts.cfg = Config{BaseURL: "http://ucc.test", SecretKey: []byte(testSecret), Version: "test", Language: i18n.English,
+		MetricsToken: testMetricsToken}
 	for _, f := range set.web {
 		f(&ts.cfg)
 	}
@@ -282,6 +303,7 @@ func newTestServer(t testing.TB, opts ...rigOption) *testServer {
 		Log: log, Now: now, Accounts: acc, Videos: vids, Community: comm, Uploads: ups, Views: vw,
 		Revenue:  revenue.NewService(postgres.NewRevenue(ts.db), now).CheckPending(vw),
 		Registry: registry, ReadyChecks: checks, Templates: templates.FS, Static: static.FS,
+		Requests: uccredis.NewRequestLimiter(ts.rdb, ts.prefix, "web", now),
 	}
 	if ts.srv, err = New(ts.cfg, ts.deps); err != nil {
 		t.Fatal(err)

@@ -52,13 +52,15 @@ func (s *Server) routeTable() []route {
 	creator := s.requireRole(accounts.RoleCreator, accounts.RoleAdmin)
 	tus, tusVersion := s.tusHeaders, s.tusResumable
 	static := s.staticFile()
+	// Searches and video lists: per client network per minute.
+	search, lists := s.perNetwork("search", s.cfg.SearchRateLimit), s.perNetwork("list", s.cfg.ListRateLimit)
 	get, head, post, put := answering(http.MethodGet), answering(http.MethodHead), answering(http.MethodPost), answering(http.MethodPut)
 	patch, del, options := answering(http.MethodPatch), answering(http.MethodDelete), answering(http.MethodOptions)
 	return []route{
 		// Operations and static files.
 		get("/healthz", s.healthz),
 		get("/readyz", s.readyz),
-		get("/metrics", gin.WrapH(s.metricsHandler())),
+		get("/metrics", s.metricsRoute()),
 		get("/static/*filepath", static),
 		head("/static/*filepath", static),
 		get("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/static/img/logo.svg") }),
@@ -67,7 +69,7 @@ func (s *Server) routeTable() []route {
 		get("/api/v1/openapi.json", s.apiOpenAPI),
 
 		// Accounts: pages and API.
-		get("/", s.homePage),
+		get("/", lists, s.homePage),
 		get("/signup", s.signupPage),
 		post("/signup", s.signupSubmit),
 		get("/login", s.loginPage),
@@ -137,15 +139,15 @@ func (s *Server) routeTable() []route {
 		post("/watch/:id/comment-settings", user, s.watchCommentSettingsSubmit),
 		post("/comments/:id/edit", user, s.commentEditSubmit).limit(commentBody),
 		post("/comments/:id/delete", user, s.commentDeleteSubmit),
-		get("/c/:handle", s.channelPage),
+		get("/c/:handle", lists, s.channelPage),
 		post("/c/:handle/subscribe", user, s.subscribeSubmit),
-		get("/search", s.searchPage),
-		get("/liked", user, s.likedPage),
-		get("/feed/subscriptions", user, s.feedPage),
+		get("/search", search, s.searchPage),
+		get("/liked", user, lists, s.likedPage),
+		get("/feed/subscriptions", user, lists, s.feedPage),
 
 		// Watching, lists and search: API.
-		get("/api/v1/videos", s.apiListVideos),
-		get("/api/v1/search", s.apiSearch),
+		get("/api/v1/videos", lists, s.apiListVideos),
+		get("/api/v1/search", search, s.apiSearch),
 		get("/api/v1/videos/:id/comments", s.apiListComments),
 		post("/api/v1/videos/:id/comments", user, s.apiPostComment).limit(commentBody),
 		put("/api/v1/videos/:id/comment-settings", user, s.apiCommentSettings).limit(tinyBody),
@@ -156,8 +158,8 @@ func (s *Server) routeTable() []route {
 		get("/api/v1/channels/:handle", s.apiChannel),
 		put("/api/v1/channels/:handle/subscription", user, s.apiSubscribe(true)),
 		del("/api/v1/channels/:handle/subscription", user, s.apiSubscribe(false)),
-		get("/api/v1/me/liked", user, s.apiLiked),
-		get("/api/v1/me/feed", user, s.apiFeed),
+		get("/api/v1/me/liked", user, lists, s.apiLiked),
+		get("/api/v1/me/feed", user, lists, s.apiFeed),
 
 		// View counting.
 		get("/api/v1/videos/:id/play", s.apiPlay),

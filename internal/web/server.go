@@ -42,6 +42,13 @@ type Config struct {
 	// Language is the language of readers who chose none and whose browser
 	// asks for none UCC speaks (UCC_DEFAULT_LANGUAGE; default Korean).
 	Language string
+	// SearchRateLimit and ListRateLimit are the searches and video list
+	// pages one client network may ask for per minute (0: no limit).
+	SearchRateLimit, ListRateLimit int
+	// MetricsToken lets GET /metrics on this listener answer a caller that
+	// sends it as a bearer token, and /readyz show the checks' errors;
+	// "" serves no metrics here (UCC_METRICS_TOKEN).
+	MetricsToken string
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -62,7 +69,8 @@ type Deps struct {
 	Views       *views.Service     // view counting
 	Revenue     *revenue.Service   // revenue sharing
 	Registry    *prometheus.Registry
-	ReadyChecks []ReadyCheck // what /readyz asks (at least one)
+	ReadyChecks []ReadyCheck   // what /readyz asks (at least one)
+	Requests    RequestLimiter // per-network request limits (storage/redis.RequestLimiter)
 	Templates   fs.FS
 	Static      fs.FS
 }
@@ -76,7 +84,7 @@ func (d Deps) missing() string {
 		{"Log", d.Log == nil}, {"Now", d.Now == nil}, {"Accounts", d.Accounts == nil}, {"Videos", d.Videos == nil},
 		{"Community", d.Community == nil}, {"Uploads", d.Uploads == nil}, {"Views", d.Views == nil},
 		{"Revenue", d.Revenue == nil}, {"Registry", d.Registry == nil}, {"ReadyChecks", len(d.ReadyChecks) == 0},
-		{"Templates", d.Templates == nil}, {"Static", d.Static == nil},
+		{"Requests", d.Requests == nil}, {"Templates", d.Templates == nil}, {"Static", d.Static == nil},
 	} {
 		if f.unset {
 			return f.name

@@ -123,7 +123,7 @@ func TestViewAPI(t *testing.T) {
 	priv := ts.readyVideo(creator, "private")
 	wantStatus(t, ts.do("GET", "/api/v1/videos/"+priv+"/play", nil, ua...), http.StatusNotFound)
 	// Metrics are exported.
-	m := string(ts.do("GET", "/metrics", nil).Body)
+	m := string(ts.do("GET", "/metrics", nil, bearer(testMetricsToken)...).Body)
 	for _, name := range []string{"ucc_views_counted_total 2", `ucc_views_rejected_total{reason="duplicate"} 1`,
 		`ucc_views_rejected_total{reason="excluded"} 1`, "ucc_views_flushed_total 2", "ucc_view_flush_lag_seconds 0", "ucc_view_redis_errors_total 0"} {
 		if !strings.Contains(m, name) {
@@ -155,7 +155,7 @@ func TestViewAPIRedisDown(t *testing.T) {
 	r = ts.do("GET", "/api/v1/videos/"+pub+"/views", nil)
 	wantStatus(t, r, http.StatusOK)
 	r.JSON(t, &cnt)
-	if !strings.Contains(string(ts.do("GET", "/metrics", nil).Body), "ucc_view_redis_errors_total 2") {
+	if !strings.Contains(string(ts.do("GET", "/metrics", nil, bearer(testMetricsToken)...).Body), "ucc_view_redis_errors_total 2") {
 		t.Fatal("redis errors not counted")
 	}
 }

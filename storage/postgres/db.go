@@ -60,6 +60,15 @@ func (db *DB) Close() { db.Pool.Close() }
 // Ping checks the database answers (used by /readyz).
 func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
 
+// OwnsTables reports whether the pool's role is a superuser or owns the
+// ledger's tables: the role migrations run as, which serve should not use.
+func (db *DB) OwnsTables(ctx context.Context) (bool, error) {
+	var owns bool
+	err := db.Pool.QueryRow(ctx, `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+		OR EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'ledger_entries' AND tableowner = current_user)`).Scan(&owns)
+	return owns, err
+}
+
 // InTx runs fn in a transaction, committing when it returns nil. Failing
 // to begin or to commit (the connection cut under it) comes back mapped like
 // any query's error, so a lost database is "unavailable", never a bare

@@ -45,6 +45,10 @@ func gooseProvider(pool *pgxpool.Pool) (*goose.Provider, *sql.DB, error) {
 
 func fsSub() (fs.FS, error) { return fs.Sub(migrationFS, "migrations") }
 
+// RuntimeRole is the role migration 00012 creates for `ucc serve`: DML on
+// every table, no ownership, no TRUNCATE.
+const RuntimeRole = "ucc_app"
+
 // migrateLockKey serialises migrations across processes starting at once.
 const migrateLockKey = 0x75636301 // "ucc" 1
 

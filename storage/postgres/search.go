@@ -20,11 +20,21 @@ import (
 func (s *Community) SearchVideos(ctx context.Context, q string, offset, limit int) ([]videos.Video, error) {
 	other, hangul := community.SearchTerms(q)
 	ko, start := hangulQueries(hangul)
+	if len(hangul) > 0 && start == "" && strings.TrimSpace(other) == "" {
+		return nil, community.ErrOnlyExclusions
+	}
+	if len(hangul) == 0 || start == "" {
+		// Without a Hangul word to look for, the other words must hold one:
+		// a query of exclusions alone (-cats, "cats or -dogs", "the -cats"
+		// once stop words go) matches nearly every video and can use no
+		// index, so each such search would rank the whole table.
+		if err := s.lookingFor(ctx, other); err != nil {
+			return nil, err
+		}
+	}
 	switch {
-	case len(hangul) > 0 && start == "" && strings.TrimSpace(other) == "":
-		return nil, nil // only exclusions: nothing to look for
 	case len(hangul) == 0:
-		return collectVideos(s.db.Pool.Query(ctx, `WITH q AS (
+		return s.listVideos(ctx, `WITH q AS (
 				SELECT websearch_to_tsquery('english', $1) AS en, websearch_to_tsquery('simple', $1) AS si
 			), ch AS (
 				SELECT c.id FROM channels c, q WHERE c.search @@ q.si
@@ -33,9 +43,9 @@ func (s *Community) SearchVideos(ctx context.Context, q string, offset, limit in
 			WHERE`+listedVideo+`AND (v.search @@ q.en OR v.channel_id IN (SELECT id FROM ch))
 			ORDER BY ts_rank(v.search, q.en) + CASE WHEN v.channel_id IN (SELECT id FROM ch) THEN 0.5 ELSE 0 END DESC,
 				v.views DESC, v.id DESC
-			OFFSET $2 LIMIT $3`, other, offset, limit))
+			OFFSET $2 LIMIT $3`, other, offset, limit)
 	case strings.TrimSpace(other) == "":
-		return collectVideos(s.db.Pool.Query(ctx, `WITH q AS (
+		return s.listVideos(ctx, `WITH q AS (
 				SELECT $1::tsquery AS ko, $2::tsquery AS start
 			), ch AS (
 				SELECT c.id FROM channels c, q WHERE c.search_ko @@ q.ko
@@ -45,9 +55,9 @@ func (s *Community) SearchVideos(ctx context.Context, q string, offset, limit in
 			ORDER BY ts_rank(v.search_ko, q.ko) + 0.5 * ts_rank(v.search_ko, q.start)
 				+ CASE WHEN v.channel_id IN (SELECT id FROM ch) THEN 0.5 ELSE 0 END DESC,
 				v.views DESC, v.id DESC
-			OFFSET $3 LIMIT $4`, ko, start, offset, limit))
+			OFFSET $3 LIMIT $4`, ko, start, offset, limit)
 	}
-	return collectVideos(s.db.Pool.Query(ctx, `WITH q AS (
+	return s.listVideos(ctx, `WITH q AS (
 			SELECT websearch_to_tsquery('english', $1) AS en, websearch_to_tsquery('simple', $1) AS si,
 				$2::tsquery AS ko, nullif($3, '')::tsquery AS start
 		), ch AS (
@@ -58,7 +68,23 @@ func (s *Community) SearchVideos(ctx context.Context, q string, offset, limit in
 		ORDER BY ts_rank(v.search, q.en) + ts_rank(v.search_ko, q.ko) + 0.5 * coalesce(ts_rank(v.search_ko, q.start), 0)
 			+ CASE WHEN v.channel_id IN (SELECT id FROM ch) THEN 0.5 ELSE 0 END DESC,
 			v.views DESC, v.id DESC
-		OFFSET $4 LIMIT $5`, other, ko, start, offset, limit))
+		OFFSET $4 LIMIT $5`, other, ko, start, offset, limit)
+}
+
+// lookingFor returns community.ErrOnlyExclusions when the websearch query
+// q holds nothing to look for, only exclusions: PostgreSQL's querytree of
+// such a query is "T" (no indexable part). An empty query (only stop words
+// or punctuation) matches nothing and is not refused.
+func (s *Community) lookingFor(ctx context.Context, q string) error {
+	var none bool
+	if err := s.db.Pool.QueryRow(ctx, `SELECT querytree(websearch_to_tsquery('english', $1)) = 'T'
+		OR querytree(websearch_to_tsquery('simple', $1)) = 'T'`, q).Scan(&none); err != nil {
+		return mapErr(err)
+	}
+	if none {
+		return community.ErrOnlyExclusions
+	}
+	return nil
 }
 
 // hangulQueries writes the tsquery of Hangul query words for the vectors

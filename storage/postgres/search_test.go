@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -82,9 +83,11 @@ func TestKoreanSearch(t *testing.T) {
 	same("김치", kimchi)
 	same("보라", kimchi) // the channel's name
 	same("음악 교실", learn, acoustic, mixed, inDesc, electric)
-	same("요리를", kimchi)   // channel name with a particle
-	same("피아노")           // nothing
-	same("-기타")           // only an exclusion: nothing
+	same("요리를", kimchi) // channel name with a particle
+	same("피아노")         // nothing
+	if _, err := store.SearchVideos(ctx, "-기타", 0, 50); !errors.Is(err, community.ErrOnlyExclusions) {
+		t.Errorf("search -기타 (only an exclusion) = %v, want refused", err)
+	}
 	same("guitar", mixed) // English as before
 
 	// Ranking: a title word starting with the query before a compound,

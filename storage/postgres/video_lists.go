@@ -12,7 +12,10 @@ import (
 
 // Community implements community.Store: video lists, search, comments,
 // reactions and subscriptions.
-type Community struct{ db *DB }
+type Community struct {
+	db      *DB
+	timeout time.Duration // statement timeout of visitor-driven reads (reads.go)
+}
 
 // NewCommunity returns the PostgreSQL community store.
 func NewCommunity(db *DB) *Community { return &Community{db: db} }
@@ -39,42 +42,42 @@ func keyset(c community.Cursor) (time.Time, int64) {
 // RecentVideos lists public videos, newest published first.
 func (s *Community) RecentVideos(ctx context.Context, after community.Cursor, limit int) ([]videos.Video, error) {
 	at, id := keyset(after)
-	return collectVideos(s.db.Pool.Query(ctx, `SELECT `+videoCols+videoFrom+`
+	return s.listVideos(ctx, `SELECT `+videoCols+videoFrom+`
 		WHERE`+listedVideo+`AND (v.published_at, v.id) < ($1, $2)
-		ORDER BY v.published_at DESC, v.id DESC LIMIT $3`, at, id, limit))
+		ORDER BY v.published_at DESC, v.id DESC LIMIT $3`, at, id, limit)
 }
 
 // TrendingVideos ranks public videos by counted views on days >= since.
 // Only videos with views in the window are listed.
 func (s *Community) TrendingVideos(ctx context.Context, since time.Time, offset, limit int) ([]videos.Video, error) {
-	return collectVideos(s.db.Pool.Query(ctx, `WITH t AS (
+	return s.listVideos(ctx, `WITH t AS (
 			SELECT video_id, sum(views) AS n FROM video_views_daily WHERE day >= $1::date GROUP BY video_id
 		)
 		SELECT `+videoCols+videoFrom+` JOIN t ON t.video_id = v.id
 		WHERE`+listedVideo+`AND t.n > 0
-		ORDER BY t.n DESC, v.published_at DESC, v.id DESC OFFSET $2 LIMIT $3`, since, offset, limit))
+		ORDER BY t.n DESC, v.published_at DESC, v.id DESC OFFSET $2 LIMIT $3`, since, offset, limit)
 }
 
 // ChannelVideos lists a channel's public videos, newest (keyset) or most viewed (offset).
 func (s *Community) ChannelVideos(ctx context.Context, channelID int64, sort community.Sort, after community.Cursor, limit int) ([]videos.Video, error) {
 	if sort == community.SortPopular {
-		return collectVideos(s.db.Pool.Query(ctx, `SELECT `+videoCols+videoFrom+`
+		return s.listVideos(ctx, `SELECT `+videoCols+videoFrom+`
 			WHERE v.channel_id = $1 AND`+listedVideo+`
-			ORDER BY v.views DESC, v.published_at DESC, v.id DESC OFFSET $2 LIMIT $3`, channelID, after.Offset, limit))
+			ORDER BY v.views DESC, v.published_at DESC, v.id DESC OFFSET $2 LIMIT $3`, channelID, after.Offset, limit)
 	}
 	at, id := keyset(after)
-	return collectVideos(s.db.Pool.Query(ctx, `SELECT `+videoCols+videoFrom+`
+	return s.listVideos(ctx, `SELECT `+videoCols+videoFrom+`
 		WHERE v.channel_id = $1 AND`+listedVideo+`AND (v.published_at, v.id) < ($2, $3)
-		ORDER BY v.published_at DESC, v.id DESC LIMIT $4`, channelID, at, id, limit))
+		ORDER BY v.published_at DESC, v.id DESC LIMIT $4`, channelID, at, id, limit)
 }
 
 // FeedVideos lists public videos of channels userID subscribes to, newest first.
 func (s *Community) FeedVideos(ctx context.Context, userID int64, after community.Cursor, limit int) ([]videos.Video, error) {
 	at, id := keyset(after)
-	return collectVideos(s.db.Pool.Query(ctx, `SELECT `+videoCols+videoFrom+`
+	return s.listVideos(ctx, `SELECT `+videoCols+videoFrom+`
 		JOIN subscriptions s ON s.channel_id = v.channel_id AND s.user_id = $1
 		WHERE`+listedVideo+`AND (v.published_at, v.id) < ($2, $3)
-		ORDER BY v.published_at DESC, v.id DESC LIMIT $4`, userID, at, id, limit))
+		ORDER BY v.published_at DESC, v.id DESC LIMIT $4`, userID, at, id, limit)
 }
 
 // LikedVideos lists public videos userID liked, most recently liked first.

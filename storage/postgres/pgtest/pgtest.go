@@ -82,10 +82,35 @@ func URL(t testing.TB) string {
 	return withDB(t, admin, name)
 }
 
-// DB returns a *postgres.DB on a fresh migrated database, closed when t ends.
+// DB returns a *postgres.DB on a fresh migrated database, closed when t
+// ends, connected as the owner of the tables (the migrations' role).
 func DB(t testing.TB) *postgres.DB {
 	t.Helper()
-	db, err := postgres.Open(context.Background(), URL(t), 10)
+	return open(t, URL(t))
+}
+
+// AppDB is DB connected as the runtime role ucc_app, as `ucc serve` runs:
+// rows may be read and written, tables not altered or truncated.
+func AppDB(t testing.TB) *postgres.DB {
+	t.Helper()
+	return open(t, AsApp(t, URL(t)))
+}
+
+// AsApp is the database URL u with the runtime role ucc_app as its user
+// (trust authentication, as the test server's).
+func AsApp(t testing.TB, u string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	p.User = url.User(postgres.RuntimeRole)
+	return p.String()
+}
+
+func open(t testing.TB, u string) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), u, 10)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
