@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,37 +64,32 @@ func cursorText(n int64) string {
 }
 
 func (s *Server) apiSessions(c *gin.Context) {
-	before, err := listCursor(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	list, next, err := s.deps.Accounts.Sessions(c, currentUser(c).ID, credential(c), before)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if list == nil {
-		list = []accounts.Session{}
-	}
-	c.JSON(http.StatusOK, gin.H{"sessions": list, "next_cursor": cursorText(next)})
+	credentialPage(s, c, "sessions", s.deps.Accounts.Sessions)
 }
 
 func (s *Server) apiTokens(c *gin.Context) {
+	credentialPage(s, c, "tokens", s.deps.Accounts.Tokens)
+}
+
+// credentialPage answers one page of the signed-in user's sessions or
+// tokens under name, with the cursor of the next page; an empty list is
+// [], never null.
+func credentialPage[T any](s *Server, c *gin.Context, name string,
+	list func(ctx context.Context, userID int64, cur accounts.Credential, before int64) ([]T, int64, error)) {
 	before, err := listCursor(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	list, next, err := s.deps.Accounts.Tokens(c, currentUser(c).ID, credential(c), before)
+	page, next, err := list(c, currentUser(c).ID, credential(c), before)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if list == nil {
-		list = []accounts.Token{}
+	if page == nil {
+		page = []T{}
 	}
-	c.JSON(http.StatusOK, gin.H{"tokens": list, "next_cursor": cursorText(next)})
+	c.JSON(http.StatusOK, gin.H{name: page, "next_cursor": cursorText(next)})
 }
 
 func (s *Server) apiRevokeSession(c *gin.Context) {
