@@ -235,6 +235,27 @@ func (s *Service) loadTrending(ctx context.Context, since time.Time) (*trendingE
 	}
 }
 
+// trendingLoadTimeout bounds one load of the trending head, waiting for a
+// connection included. The load serves every home page until the next one,
+// so it is not held to the statement timeout of one reader's query.
+const trendingLoadTimeout = time.Minute
+
+type sharedLoadKey struct{}
+
+// SharedLoad marks ctx as a cache fill that serves many requests, not one
+// reader's query: a store bounds it by ctx's deadline instead of the
+// statement timeout it gives user-driven reads (a trending head slower than
+// that would otherwise never be cached, and every home page would fail).
+func SharedLoad(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sharedLoadKey{}, true)
+}
+
+// IsSharedLoad reports whether ctx was marked by SharedLoad.
+func IsSharedLoad(ctx context.Context) bool {
+	v, _ := ctx.Value(sharedLoadKey{}).(bool)
+	return v
+}
+
 // trendingKey is the single-flight key of a window start.
 func trendingKey(since time.Time) string { return since.Format(time.RFC3339) }
 
@@ -245,7 +266,12 @@ func (s *Service) fillTrending(ctx context.Context, since time.Time) (*trendingE
 		return e, nil // loaded while this request was on its way
 	}
 	gen := s.trending.gen.Load()
-	vs, err := s.store.TrendingVideos(context.WithoutCancel(ctx), since, 0, trendingHead)
+	// Not cancelled with the request that started it (others wait for
+	// it), but bounded: the statement timeout stops the query, this stops
+	// a wait for a free connection.
+	lctx, cancel := context.WithTimeout(SharedLoad(context.WithoutCancel(ctx)), trendingLoadTimeout)
+	defer cancel()
+	vs, err := s.store.TrendingVideos(lctx, since, 0, trendingHead)
 	if err != nil {
 		return nil, err
 	}

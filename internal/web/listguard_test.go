@@ -331,3 +331,32 @@ func TestSearchOfOnlyExclusionsRefused(t *testing.T) {
 		wantStatus(t, ts.do("GET", "/api/v1/search?q="+url.QueryEscape(q), nil), http.StatusOK)
 	}
 }
+
+// TestTrendingHeadNotHeldToTheStatementTimeout: the head of trending is one
+// shared load a day that every home page reads. Held to one reader's
+// statement timeout, a head slower than it was never cached and every home
+// page failed with 503 query_timeout (20 of 20 under
+// BenchmarkHomeUnderTrendingCursors); it is bounded by its own deadline.
+func TestTrendingHeadNotHeldToTheStatementTimeout(t *testing.T) {
+	ts := newTestServer(t, withQueryTimeout(200*time.Millisecond), withCommunity(community.DefaultConfig()))
+	ctx := t.Context()
+	tx, err := ts.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck
+	// The ranking's input is locked for longer than the statement timeout.
+	if _, err := tx.Exec(ctx, `LOCK TABLE video_views_daily IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan error, 1)
+	go func() {
+		time.Sleep(time.Second)
+		released <- tx.Rollback(context.Background())
+	}()
+	wantStatus(t, ts.do("GET", "/", nil), http.StatusOK)
+	if err := <-released; err != nil {
+		t.Fatal(err)
+	}
+	// A reader's own deep page is still held to the timeout (see above).
+}

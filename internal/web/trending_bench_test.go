@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -27,7 +28,12 @@ func BenchmarkHomeUnderTrendingCursors(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("UCC_BENCH_TRENDING_VIDEOS")); err == nil && v > 0 {
 		n = v
 	}
-	ts := newTestServer(b, withCommunity(community.DefaultConfig()))
+	// As cmd/ucc wires it: deep pages and searches may hold a quarter of
+	// the pool (pgx's default size here), and list queries run under the
+	// default statement timeout.
+	cfg := community.DefaultConfig()
+	cfg.HeavyQueries = max(1, max(4, runtime.NumCPU())/4)
+	ts := newTestServer(b, withCommunity(cfg), withQueryTimeout(3*time.Second))
 	ctx := context.Background()
 	_, uid := ts.user("bench@example.com", accounts.RoleCreator)
 	ch := ts.seedChannel(uid, "bench", "Bench", "")

@@ -33,7 +33,7 @@ func (s *Community) WithQueryTimeout(d time.Duration) *Community {
 
 // listVideos runs a query of videoCols under the store's statement timeout.
 func (s *Community) listVideos(ctx context.Context, sql string, args ...any) ([]videos.Video, error) {
-	if s.timeout <= 0 {
+	if s.timeout <= 0 || community.IsSharedLoad(ctx) {
 		return collectVideos(s.db.Pool.Query(ctx, sql, args...))
 	}
 	var vs []videos.Video
