@@ -107,13 +107,7 @@ var (
 
 // RevokeSession ends the user's session id (the current one too, if asked).
 func (s *Service) RevokeSession(ctx context.Context, userID, id int64) error {
-	if err := s.store.DeleteSessionByID(ctx, userID, id); err != nil {
-		if errors.Is(err, errs.ErrNotFound) {
-			return errNoSession
-		}
-		return err
-	}
-	return nil
+	return revoked(s.store.DeleteSessionByID(ctx, userID, id), errNoSession)
 }
 
 // RevokeOtherSessions ends every session of the user but the one cur
@@ -124,13 +118,16 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, userID int64, cur Cre
 
 // RevokeTokenID revokes the user's token id.
 func (s *Service) RevokeTokenID(ctx context.Context, userID, id int64) error {
-	if err := s.store.DeleteTokenByID(ctx, userID, id); err != nil {
-		if errors.Is(err, errs.ErrNotFound) {
-			return errNoToken
-		}
-		return err
+	return revoked(s.store.DeleteTokenByID(ctx, userID, id), errNoToken)
+}
+
+// revoked is a deletion's error for the owner: none of theirs with that id
+// is notFound.
+func revoked(err, notFound error) error {
+	if errors.Is(err, errs.ErrNotFound) {
+		return notFound
 	}
-	return nil
+	return err
 }
 
 // RevokeOtherTokens revokes every token of the user but the one cur

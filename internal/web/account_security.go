@@ -92,46 +92,41 @@ func credentialPage[T any](s *Server, c *gin.Context, name string,
 	c.JSON(http.StatusOK, gin.H{name: page, "next_cursor": cursorText(next)})
 }
 
-func (s *Server) apiRevokeSession(c *gin.Context) {
-	id, err := pathID(c)
-	if err == nil {
-		err = s.deps.Accounts.RevokeSession(c, currentUser(c).ID, id)
-	}
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
-}
+func (s *Server) apiRevokeSession(c *gin.Context) { s.revokeOne(c, s.deps.Accounts.RevokeSession) }
+
+func (s *Server) apiRevokeTokenID(c *gin.Context) { s.revokeOne(c, s.deps.Accounts.RevokeTokenID) }
 
 func (s *Server) apiRevokeSessions(c *gin.Context) {
-	n, err := s.deps.Accounts.RevokeOtherSessions(c, currentUser(c).ID, credential(c))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"revoked_sessions": n})
-}
-
-func (s *Server) apiRevokeTokenID(c *gin.Context) {
-	id, err := pathID(c)
-	if err == nil {
-		err = s.deps.Accounts.RevokeTokenID(c, currentUser(c).ID, id)
-	}
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	s.revokeOthers(c, "revoked_sessions", s.deps.Accounts.RevokeOtherSessions)
 }
 
 func (s *Server) apiRevokeTokens(c *gin.Context) {
-	n, err := s.deps.Accounts.RevokeOtherTokens(c, currentUser(c).ID, credential(c))
+	s.revokeOthers(c, "revoked_tokens", s.deps.Accounts.RevokeOtherTokens)
+}
+
+// revokeOne ends the signed-in user's session or token named by the path:
+// 204, or the error (404 when it is not theirs).
+func (s *Server) revokeOne(c *gin.Context, revoke func(ctx context.Context, userID, id int64) error) {
+	id, err := pathID(c)
+	if err == nil {
+		err = revoke(c, currentUser(c).ID, id)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"revoked_tokens": n})
+	c.Status(http.StatusNoContent)
+}
+
+// revokeOthers ends all the user's sessions or tokens but the credential
+// of this request, answering how many under name.
+func (s *Server) revokeOthers(c *gin.Context, name string, revoke func(ctx context.Context, userID int64, cur accounts.Credential) (int64, error)) {
+	n, err := revoke(c, currentUser(c).ID, credential(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{name: n})
 }
 
 // passwordChange is the body of POST /api/v1/me/password.
